@@ -1,0 +1,109 @@
+"""Default serializers: ModelSerializer per entry, GeoJSON geometry, masking of sensitive fields."""
+
+import copy
+import json
+
+import shapely
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from zhili.core.fields import GeometryField, parse_geometry, validate_geometry
+from zhili.core.masking import is_sensitive, mask_value
+from zhili.core.models import BaseModel
+from zhili.core.permissions import can_unmask
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class GeoJSONField(serializers.Field):
+    """A geometry as a GeoJSON object (CGCS2000 lon/lat, EPSG:4490)."""
+
+    def __init__(self, *args, geom_types=None, **kwargs):
+        self.geom_types = geom_types
+        kwargs.pop("max_length", None)
+        kwargs.pop("allow_blank", None)
+        super().__init__(*args, **kwargs)
+
+    def to_representation(self, value):
+        return json.loads(shapely.to_geojson(value)) if value is not None else None
+
+    def to_internal_value(self, data):
+        try:
+            geom = parse_geometry(data)
+            if geom is not None:
+                validate_geometry(geom, self.geom_types)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return geom
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """Base for app serializers: runs the model's ``clean()`` and masks sensitive fields."""
+
+    display = serializers.SerializerMethodField()
+
+    def get_display(self, obj) -> str:
+        return str(obj)
+
+    def build_standard_field(self, field_name, model_field):
+        if isinstance(model_field, GeometryField):
+            return GeoJSONField, {
+                "geom_types": model_field.geom_types,
+                "required": False,
+                "allow_null": model_field.null,
+            }
+        return super().build_standard_field(field_name, model_field)
+
+    def validate(self, attrs):
+        """Run the model's ``clean()`` so the API applies the same rules as forms and imports.
+
+        Values that ``clean()`` derives (e.g. birth date from the ID number) are kept.
+        """
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        m2m = {f.name for f in model._meta.many_to_many}
+        instance = copy.copy(self.instance) if self.instance is not None else model()
+        for key, value in attrs.items():
+            if key not in m2m:
+                setattr(instance, key, value)
+        writable = [
+            f
+            for f in model._meta.concrete_fields
+            if f.name in self.fields and not self.fields[f.name].read_only
+        ]
+        before = {f.name: getattr(instance, f.attname) for f in writable}
+        try:
+            instance.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(
+                exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            ) from None
+        for f in writable:
+            if getattr(instance, f.attname) != before[f.name]:
+                attrs[f.name] = getattr(instance, f.name)
+        return attrs
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        model = self.Meta.model
+        if request is not None and not self.context.get("_unmask_checked"):
+            self.context["_unmask"] = can_unmask(request.user, model)
+            self.context["_unmask_checked"] = True
+        if not self.context.get("_unmask"):
+            for f in model._meta.concrete_fields:
+                if is_sensitive(f) and f.name in data:
+                    data[f.name] = mask_value(f, data[f.name])
+        return data
+
+
+def build_serializer(entry) -> type[serializers.ModelSerializer]:
+    """Return the entry's serializer class, building one from the model when none is declared."""
+    if entry.serializer is not None:
+        return entry.serializer
+    base = list(BaseModel.BASE_FIELDS) if issubclass(entry.model, BaseModel) else []
+    fields = ["id", "display", *entry.get_form_fields(), *base]
+    readonly = [f for f in base if f != "owner_unit"]
+    meta = type("Meta", (), {"model": entry.model, "fields": fields, "read_only_fields": readonly})
+    return type(f"{entry.model.__name__}Serializer", (ModelSerializer,), {"Meta": meta})

@@ -1,0 +1,167 @@
+"""The REST viewset every registered model gets, and the router that collects them."""
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import parsers, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from zhili.core import audit
+from zhili.core.api.serializers import build_serializer
+from zhili.core.changes import record_change, snapshot
+from zhili.core.filtersets import build_filterset_cached
+from zhili.core.importexport import export_rows, import_file
+from zhili.core.models import ChangeAction
+from zhili.core.permissions import restrict
+from zhili.core.views.bulk import table_response
+from zhili.core.views.generic import ensure_in_scope
+
+VIEWSET_ACTIONS = {
+    "list": "view",
+    "retrieve": "view",
+    "create": "add",
+    "update": "change",
+    "partial_update": "change",
+    "destroy": "delete",
+    "import_file": "import",
+    "export": "export",
+}
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A .xlsx or .csv file laid out like the import template.")
+
+
+class ImportReportSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    total = serializers.IntegerField()
+    created = serializers.IntegerField()
+    error_count = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
+
+
+class EntryViewSet(viewsets.ModelViewSet):
+    """CRUD, filters, search, ordering, import and export for one registered model."""
+
+    entry = None
+
+    @property
+    def model(self):
+        return self.entry.model
+
+    @property
+    def model_action(self):
+        return VIEWSET_ACTIONS.get(self.action)
+
+    def get_queryset(self):
+        queryset = restrict(
+            self.entry.model._default_manager.all(), self.request.user, self.model_action or "view"
+        )
+        if self.entry.select_related:
+            queryset = queryset.select_related(*self.entry.select_related)
+        m2m = [f.name for f in self.entry.meta.many_to_many if f.name in self.entry.get_form_fields()]
+        if m2m:
+            queryset = queryset.prefetch_related(*m2m)
+        if not self.request.query_params.get("ordering"):
+            queryset = queryset.order_by(*self.entry.ordering)
+        return queryset
+
+    def perform_create(self, serializer):
+        user = self.request.user
+        with transaction.atomic():
+            extra = {}
+            if hasattr(self.entry.model, "data_source"):
+                extra = {"created_by": user, "updated_by": user, "data_source": "api"}
+                if not serializer.validated_data.get("owner_unit") and getattr(user, "department_id", None):
+                    extra["owner_unit_id"] = user.department_id
+            obj = serializer.save(**extra)
+            ensure_in_scope(obj, user, "add")
+            record_change(obj, ChangeAction.CREATE, user=user)
+
+    def perform_update(self, serializer):
+        user = self.request.user
+        with transaction.atomic():
+            prechange = snapshot(serializer.instance)
+            extra = {"updated_by": user} if hasattr(self.entry.model, "updated_by") else {}
+            obj = serializer.save(**extra)
+            ensure_in_scope(obj, user, "change")
+            record_change(obj, ChangeAction.UPDATE, user=user, prechange=prechange)
+
+    def perform_destroy(self, instance):
+        from zhili.core.views.generic import delete_object
+
+        delete_object(instance, self.request.user)
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={200: ImportReportSerializer, 400: ImportReportSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[parsers.MultiPartParser])
+    def import_file(self, request):
+        """Import a .xlsx/.csv file: every row or none; the report lists each failing row."""
+        upload = ImportUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        file = upload.validated_data["file"]
+        result = import_file(self.entry, file, file.name, request.user)
+        return Response(result.as_dict(), status=200 if result.ok else 400)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["csv", "xlsx"])],
+        responses={(200, "text/csv"): bytes},
+    )
+    @action(detail=False, methods=["get"], url_path="export")
+    def export(self, request):
+        """Download the filtered list as CSV or XLSX."""
+        fmt = "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
+        queryset = self.filter_queryset(self.get_queryset())
+        audit.emit(
+            "data.export",
+            user=request.user,
+            details={
+                "model": self.entry.label,
+                "format": fmt,
+                "via": "api",
+                "filters": {k: v for k, v in request.query_params.items() if k != "format"},
+            },
+        )
+        return table_response(
+            export_rows(self.entry, queryset, request.user), f"{self.entry.model_name}.{fmt}", fmt
+        )
+
+
+def build_viewset(entry) -> type[EntryViewSet]:
+    """Return the viewset class of a registry entry."""
+    search = [
+        f"{name}"
+        if not getattr(entry.meta.get_field(name.split("__")[0]), "is_sensitive", False)
+        else f"={name}"
+        for name in entry.search_fields
+    ]
+    ordering = [name for name in entry.get_list_fields() if entry.meta.get_field(name).concrete] + ["id"]
+    return type(
+        f"{entry.model.__name__}ViewSet",
+        (EntryViewSet,),
+        {
+            "entry": entry,
+            "serializer_class": build_serializer(entry),
+            "filterset_class": build_filterset_cached(entry),
+            "search_fields": search,
+            "ordering_fields": ordering,
+            "queryset": entry.model._default_manager.none(),
+            "__doc__": f"{entry.model.__name__}: list, filter, create, edit, delete, import and export.",
+        },
+    )
+
+
+def api_urls() -> list:
+    """Return the URL patterns of the REST API of every registered model."""
+    from rest_framework.routers import DefaultRouter
+
+    from zhili.core.registry import registry
+
+    router = DefaultRouter()
+    for entry in registry:
+        router.register(
+            entry.api_path, build_viewset(entry), basename=f"{entry.app_label}-{entry.model_name}"
+        )
+    return router.urls

@@ -1,0 +1,112 @@
+"""Record changes explicitly at the call site (NetBox change logging, Saleor's no-signals rule).
+
+Generic views, the API and the bulk helpers call ``snapshot`` before they mutate and
+``record_change`` after; every record carries the request id so that one import or one
+request can be seen as a whole.
+"""
+
+import datetime
+import decimal
+import uuid
+
+import shapely
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from shapely.geometry.base import BaseGeometry
+
+from zhili.core import audit
+from zhili.core.context import current_request_id
+from zhili.core.masking import is_sensitive, mask_value
+from zhili.core.models import ChangeAction, ChangeRecord
+
+SKIPPED_FIELDS = {"bbox_minx", "bbox_miny", "bbox_maxx", "bbox_maxy", "password", "path", "depth"}
+
+
+def json_value(value):
+    """Return ``value`` in a JSON-safe form (ISO 8601 for dates, GeoJSON text for geometry)."""
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, BaseGeometry):
+        return shapely.to_geojson(value, indent=None)
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def snapshot(obj, *, include_m2m: bool = True) -> dict:
+    """Return the object's field values for the change history, sensitive values masked."""
+    data = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in SKIPPED_FIELDS:
+            continue
+        value = field.value_from_object(obj)
+        if is_sensitive(field):
+            value = mask_value(field, value)
+        data[field.attname if field.is_relation else field.name] = json_value(value)
+    if include_m2m and obj.pk is not None:
+        for field in obj._meta.many_to_many:
+            data[field.name] = sorted(o.pk for o in field.value_from_object(obj))
+    return data
+
+
+def record_change(
+    obj,
+    action: str,
+    *,
+    user=None,
+    prechange: dict | None = None,
+    postchange: dict | None = None,
+    message: str = "",
+) -> ChangeRecord:
+    """Write one change record for ``obj`` and emit the matching audit event."""
+    if postchange is None and action != ChangeAction.DELETE:
+        postchange = snapshot(obj)
+    record = ChangeRecord.objects.create(
+        user=user if user is not None and user.is_authenticated else None,
+        user_name=getattr(user, "username", "") or "",
+        request_id=current_request_id(),
+        action=action,
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        prechange_data=prechange,
+        postchange_data=postchange,
+        message=message,
+    )
+    audit.emit(f"data.{action}", user=user, obj=obj, details={"change_id": record.pk, "message": message})
+    return record
+
+
+def record_bulk_create(objs: list, *, user=None, message: str = "") -> None:
+    """Write create records for many new objects in one statement (used by imports)."""
+    if not objs:
+        return
+    content_type = ContentType.objects.get_for_model(type(objs[0]))
+    request_id = current_request_id()
+    user_obj = user if user is not None and user.is_authenticated else None
+    ChangeRecord.objects.bulk_create(
+        [
+            ChangeRecord(
+                user=user_obj,
+                user_name=getattr(user, "username", "") or "",
+                request_id=request_id,
+                action=ChangeAction.CREATE,
+                content_type=content_type,
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:200],
+                postchange_data=snapshot(obj, include_m2m=False),
+                message=message,
+            )
+            for obj in objs
+        ],
+        batch_size=1000,
+    )
+
+
+def history_for(obj):
+    """Return the change records of ``obj``, newest first."""
+    return ChangeRecord.objects.filter(
+        content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk)
+    ).select_related("user")

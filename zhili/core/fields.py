@@ -1,0 +1,169 @@
+"""Model fields shared by every app: sensitive values and portable geometry.
+
+Geometry is stored as GeoJSON text in CGCS2000 lon/lat (EPSG:4490) with four indexed
+bounding-box columns beside it, so that SQLite and PostgreSQL both answer spatial
+pre-filters without GIS system libraries (R-0-coords).
+"""
+
+import json
+
+import shapely
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from shapely.geometry.base import BaseGeometry
+
+GEOMETRY_TYPES = (
+    "Point",
+    "LineString",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
+    "GeometryCollection",
+)
+
+
+class SensitiveCharField(models.CharField):
+    """A CharField holding personal data (ID number, phone, address).
+
+    ``mask`` names the masking rule (``id_number``, ``phone``, ``address``, ``name``).
+    The security layer finds every sensitive field through ``is_sensitive`` and applies
+    encryption at rest and masking on display in one place (R-10.3-rbac, R-10.3-crypto).
+    """
+
+    is_sensitive = True
+
+    def __init__(self, *args, mask: str = "default", **kwargs):
+        self.mask = mask
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["mask"] = self.mask
+        return name, path, args, kwargs
+
+
+def parse_geometry(value) -> BaseGeometry | None:
+    """Return a Shapely geometry from GeoJSON text/dict, WKT or a geometry; None if empty.
+
+    Raise ValidationError with a clear message when the value cannot be read.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, BaseGeometry):
+        return value
+    try:
+        if isinstance(value, dict):
+            return shapely.geometry.shape(value)
+        text = str(value).strip()
+        if text.startswith("{"):
+            data = json.loads(text)
+            if data.get("type") == "Feature":
+                data = data.get("geometry") or {}
+            return shapely.geometry.shape(data)
+        return shapely.from_wkt(text)
+    except (ValueError, TypeError, AttributeError, KeyError, shapely.errors.ShapelyError) as exc:
+        raise ValidationError(
+            _("Not a readable geometry (GeoJSON or WKT expected): %(error)s"),
+            params={"error": exc},
+            code="invalid_geometry",
+        ) from exc
+
+
+def validate_geometry(geom: BaseGeometry, allowed_types: tuple[str, ...] | None) -> None:
+    """Raise ValidationError unless ``geom`` is valid, of an allowed type and inside lon/lat range."""
+    if allowed_types and geom.geom_type not in allowed_types:
+        raise ValidationError(
+            _("Geometry type %(got)s is not allowed here (expected %(expected)s)."),
+            params={"got": geom.geom_type, "expected": ", ".join(allowed_types)},
+            code="geometry_type",
+        )
+    if geom.is_empty:
+        raise ValidationError(_("The geometry is empty."), code="geometry_empty")
+    if not geom.is_valid:
+        raise ValidationError(
+            _("The geometry is invalid: %(reason)s"),
+            params={"reason": shapely.is_valid_reason(geom)},
+            code="geometry_invalid",
+        )
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise ValidationError(
+            _("Coordinates must be longitude/latitude in CGCS2000 (EPSG:4490)."), code="geometry_crs"
+        )
+
+
+class GeometryField(models.TextField):
+    """Geometry stored as GeoJSON text; the Python value is a Shapely geometry.
+
+    ``geom_types`` restricts the accepted types, e.g. ``("Polygon", "MultiPolygon")``.
+    Pair it with ``bbox_fields()`` on the model (done by ``core.models.GeoModel``).
+    """
+
+    description = "Geometry (GeoJSON, EPSG:4490)"
+
+    def __init__(self, *args, geom_types: tuple[str, ...] | None = None, **kwargs):
+        self.geom_types = tuple(geom_types) if geom_types else None
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.geom_types:
+            kwargs["geom_types"] = self.geom_types
+        return name, path, args, kwargs
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return None
+        return shapely.from_geojson(value)
+
+    def to_python(self, value):
+        return parse_geometry(value)
+
+    def get_prep_value(self, value):
+        geom = parse_geometry(value)
+        if geom is None:
+            return None if self.null else ""
+        return shapely.to_geojson(geom)
+
+    def validate(self, value, model_instance):
+        super().validate(value, model_instance)
+        if value is not None and value != "":
+            validate_geometry(parse_geometry(value), self.geom_types)
+
+    def value_to_string(self, obj):
+        geom = self.value_from_object(obj)
+        return shapely.to_geojson(geom) if geom is not None else ""
+
+    def formfield(self, **kwargs):
+        from zhili.core.forms import GeometryFormField
+
+        return super().formfield(**{"form_class": GeometryFormField, "geom_types": self.geom_types, **kwargs})
+
+
+class BBoxField(models.FloatField):
+    """One bounding-box coordinate computed from the model's geometry field on every save.
+
+    Computing in ``pre_save`` means ``bulk_create`` keeps the box in step too.
+    """
+
+    def __init__(self, *args, source: str = "geometry", index: int = 0, **kwargs):
+        self.source = source
+        self.index = index
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.update(source=self.source, index=self.index)
+        kwargs.pop("null", None)
+        kwargs.pop("editable", None)
+        return name, path, args, kwargs
+
+    def pre_save(self, model_instance, add):
+        geom = parse_geometry(getattr(model_instance, self.source))
+        value = None if geom is None or geom.is_empty else float(geom.bounds[self.index])
+        setattr(model_instance, self.attname, value)
+        return value

@@ -1,0 +1,111 @@
+"""Default FilterSets: one per registered model, shared by the list page, the API and exports."""
+
+import django_filters
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from zhili.core.forms import BootstrapMixin
+from zhili.core.permissions import restrict
+
+
+def _related_queryset(model):
+    def queryset(request):
+        manager = model._default_manager
+        if request is None:
+            return manager.all()
+        if hasattr(manager, "restrict"):
+            return manager.restrict(request.user, "view")
+        return manager.all()
+
+    return queryset
+
+
+class BaseFilterSet(django_filters.FilterSet):
+    """Adds the free-text ``q`` search over the entry's search fields."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    search_fields: tuple[str, ...] = ()
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value or not self.search_fields:
+            return queryset
+        condition = Q()
+        for field_name in self.search_fields:
+            field = queryset.model._meta.get_field(field_name.split("__")[0])
+            lookup = "exact" if getattr(field, "is_sensitive", False) else "icontains"
+            condition |= Q(**{f"{field_name}__{lookup}": value})
+        return queryset.filter(condition)
+
+
+def build_filterset(entry) -> type[django_filters.FilterSet]:
+    """Return the entry's FilterSet class, building one from the model when none is declared.
+
+    Relations to small lookup tables get a select list (restricted to what the user may see);
+    relations to large tables filter by id, so "residents of household 5" is ``?household=5``.
+    """
+    if entry.filterset is not None:
+        return entry.filterset
+    from zhili.core.registry import registry
+
+    attrs = {"search_fields": entry.search_fields}
+    for name in entry.get_filter_fields():
+        field = entry.meta.get_field(name)
+        label = field.verbose_name
+        if field.many_to_many or field.many_to_one or field.one_to_one:
+            target = field.related_model
+            small = target in registry and registry.get(target).lookup
+            if small:
+                cls = (
+                    django_filters.ModelMultipleChoiceFilter
+                    if field.many_to_many
+                    else django_filters.ModelChoiceFilter
+                )
+                attrs[name] = cls(queryset=_related_queryset(target), label=label)
+            else:
+                attrs[name] = django_filters.NumberFilter(
+                    field_name=f"{name}__pk" if field.many_to_many else name, label=label
+                )
+        elif field.choices:
+            attrs[name] = django_filters.ChoiceFilter(choices=field.choices, label=label)
+        elif isinstance(field, models.BooleanField):
+            attrs[name] = django_filters.BooleanFilter(label=label)
+        elif isinstance(field, models.DateField | models.DateTimeField):
+            attrs[f"{name}__gte"] = django_filters.DateFilter(
+                field_name=name, lookup_expr="gte", label=_("%(field)s from") % {"field": label}
+            )
+            attrs[f"{name}__lte"] = django_filters.DateFilter(
+                field_name=name, lookup_expr="lte", label=_("%(field)s to") % {"field": label}
+            )
+        else:
+            attrs[name] = django_filters.CharFilter(label=label)
+    meta = type("Meta", (), {"model": entry.model, "fields": [], "form": _filter_form()})
+    attrs["Meta"] = meta
+    return type(f"{entry.model.__name__}FilterSet", (BaseFilterSet,), attrs)
+
+
+def _filter_form():
+    from django import forms
+
+    return type("FilterForm", (BootstrapMixin, forms.Form), {})
+
+
+def filtered_queryset(entry, request, action: str = "view"):
+    """Return (filterset, queryset) for a request: restricted first, then filtered."""
+    queryset = restrict(entry.model._default_manager.all(), request.user, action)
+    if entry.select_related:
+        queryset = queryset.select_related(*entry.select_related)
+    filterset = build_filterset_cached(entry)(request.GET or None, queryset=queryset, request=request)
+    return filterset, filterset.qs if filterset.is_bound and filterset.is_valid() else (
+        queryset.none() if filterset.is_bound else queryset
+    )
+
+
+_cache: dict = {}
+
+
+def build_filterset_cached(entry):
+    if entry.model not in _cache:
+        _cache[entry.model] = build_filterset(entry)
+    return _cache[entry.model]

@@ -1,0 +1,234 @@
+"""Django settings for Zhili, configured from the environment (see README "Configuration")."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from zhili.datadir import data_dir, secret_file
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = data_dir()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+SECRET_KEY = os.environ.get("ZHILI_SECRET_KEY") or secret_file("secret_key")
+DEBUG = env_bool("ZHILI_DEBUG", False)
+ALLOWED_HOSTS = env_list("ZHILI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("ZHILI_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "zhili.core",
+    "zhili.accounts",
+    "zhili.orgs",
+    "zhili.places",
+    "zhili.people",
+    "zhili.dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "zhili.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "zhili.core.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "zhili.urls"
+WSGI_APPLICATION = "zhili.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "zhili.core.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# Database: SQLite in the data folder by default; DATABASE_URL=postgresql://… for production.
+DEFAULT_SQLITE = f"sqlite:///{DATA_DIR / 'zhili.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", DEFAULT_SQLITE))}
+DB_POOL_MAX = int(os.environ.get("ZHILI_DB_POOL_MAX", "10"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers proceed while one writer commits; IMMEDIATE avoids upgrade deadlocks.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;"
+            "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=268435456;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = None
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A bounded pool: the server never opens more connections than PostgreSQL allows.
+    if env_bool("ZHILI_DB_POOL", True):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DB_POOL_MAX,
+            "timeout": 10,
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = 60
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Internationalisation: Simplified Chinese by default, English switchable (R-0-i18n).
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+MEDIA_URL = "/media/"
+MEDIA_ROOT = DATA_DIR / "media"
+
+# Uploads: imports stream from a temporary file; anything larger is refused with a clear error.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+ZHILI_IMPORT_MAX_BYTES = int(os.environ.get("ZHILI_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("ZHILI_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if env_bool("ZHILI_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_SSL_REDIRECT = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["zhili.core.api.permissions.ActionPermission"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "zhili.core.api.pagination.FastPagination",
+    "PAGE_SIZE": 50,
+    "DATETIME_FORMAT": "iso-8601",
+    "EXCEPTION_HANDLER": "zhili.core.api.exceptions.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Zhili 智理 API",
+    "DESCRIPTION": "REST API of the Zhili digital governance platform (R-11.2.1-api).",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
+    "SWAGGER_UI_FAVICON_HREF": "/static/zhili/favicon.svg",
+    "REDOC_DIST": "/static/vendor/redoc",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "message": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # Audit events as JSON lines until the hash-chained store takes over (R-10.3-audit).
+        "audit_file": {
+            "class": "logging.handlers.WatchedFileHandler",
+            "filename": str(DATA_DIR / "audit.log"),
+            "formatter": "message",
+            "encoding": "utf-8",
+        },
+    },
+    "loggers": {
+        "zhili.audit": {"handlers": ["audit_file"], "level": "INFO", "propagate": False},
+        "zhili": {"handlers": ["console"], "level": os.environ.get("ZHILI_LOG_LEVEL", "INFO")},
+        "django.request": {"handlers": ["console"], "level": "ERROR"},
+    },
+}
+
+# Zhili's own settings. Values marked [U] in domain-facts are settings, not truths.
+ZHILI = {
+    # GB 11643 numbers whose address code is missing from python-stdnum's bundled list:
+    # "accept" (checksum and birth date still verified) or "reject". See docs/adr/0002.
+    "ID_UNKNOWN_REGION": os.environ.get("ZHILI_ID_UNKNOWN_REGION", "accept"),
+    "IMPORT_BATCH_SIZE": 2000,
+    "IMPORT_MAX_ERRORS": 500,
+    "CONFORMANCE_REPORT": os.environ.get("ZHILI_CONFORMANCE_REPORT", str(DATA_DIR / "conformance.json")),
+    "MAP_CENTER": [119.96, 30.27],
+    "UNIT_MODEL": "orgs.Department",
+}
+NAV_GROUPS = [
+    ("party", _("Party building")),
+    ("town", _("Town governance")),
+    ("social", _("Social governance")),
+    ("community", _("Digital community")),
+    ("rural", _("Rural digitalisation")),
+    ("sharing", _("Data sharing")),
+    ("system", _("System management")),
+]

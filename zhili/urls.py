@@ -1,0 +1,27 @@
+"""Root URL configuration: pages per app, the generated API, schema and docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from zhili.core.api.viewsets import api_urls
+from zhili.core.views import system
+
+urlpatterns = [
+    path("", include("zhili.dashboard.urls")),
+    path("accounts/", include("zhili.accounts.urls")),
+    path("orgs/", include("zhili.orgs.urls")),
+    path("places/", include("zhili.places.urls")),
+    path("people/", include("zhili.people.urls")),
+    path("search/", system.search, name="search"),
+    path("system/changes/", system.change_log, name="change_log"),
+    path("system/conformance/", system.conformance, name="conformance"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include(api_urls())),
+]
+
+handler400 = "zhili.dashboard.views.bad_request"
+handler403 = "zhili.dashboard.views.permission_denied"
+handler404 = "zhili.dashboard.views.page_not_found"
+handler500 = "zhili.dashboard.views.server_error"
