@@ -141,7 +141,7 @@ class House(BaseModel):
     unit = models.CharField(_("unit"), max_length=10, blank=True)
     floor = models.SmallIntegerField(_("floor"), default=1)
     room = models.CharField(_("room"), max_length=10)
-    area = models.DecimalField(_("floor area (m²)"), max_digits=8, decimal_places=2, null=True, blank=True)
+    area = models.DecimalField(_("floor area (sq. m)"), max_digits=8, decimal_places=2, null=True, blank=True)
     use = models.CharField(_("use"), max_length=16, choices=HouseUse.choices, default=HouseUse.OWNER)
 
     class Meta(BaseModel.Meta):

@@ -111,8 +111,8 @@ class EntryViewSet(viewsets.ModelViewSet):
     )
     @action(detail=False, methods=["get"], url_path="export")
     def export(self, request):
-        """Download the filtered list as CSV or XLSX."""
-        fmt = "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
+        """Download the filtered list as CSV or XLSX (``?file_format=xlsx``; ``format`` is DRF's)."""
+        fmt = "xlsx" if request.query_params.get("file_format") == "xlsx" else "csv"
         queryset = self.filter_queryset(self.get_queryset())
         audit.emit(
             "data.export",
