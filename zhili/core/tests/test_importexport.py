@@ -1,0 +1,90 @@
+"""Import details shared by every model: encodings, labels, formats, relations, duplicates (R-11.1)."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+
+from zhili.core.importexport import ImportFileError, detect_encoding, import_file, parse_date
+from zhili.core.registry import registry
+from zhili.people.models import Resident
+from zhili.places.tests.factories import make_grid, make_id_number
+
+pytestmark = [pytest.mark.django_db, pytest.mark.req("R-11.1")]
+
+
+def upload(text: str, encoding="utf-8", name="r.csv"):
+    return SimpleUploadedFile(name, text.encode(encoding))
+
+
+def run(text, user, encoding="utf-8"):
+    file = upload(text, encoding)
+    return import_file(registry.get(Resident), file, file.name, user)
+
+
+def test_gbk_and_utf8_are_detected():
+    assert detect_encoding("姓名,身份证号".encode("gbk")) == "gb18030"
+    assert detect_encoding("姓名,身份证号".encode()) == "utf-8-sig"
+    # A multi-byte character cut at the end of the sample is not mistaken for GBK.
+    assert detect_encoding("姓名".encode()[:-1]) == "utf-8-sig"
+
+
+def test_chinese_headers_and_choice_labels_in_both_languages(admin_user):
+    grid = make_grid()
+    with translation.override("zh-hans"):
+        sex_label = str(Resident._meta.get_field("residence_type").verbose_name)
+    text = (
+        f"name,id_number,grid,{sex_label},political_status,status\n"
+        f"甲,{make_id_number(seq=21)},{grid.code},registered,masses,active\n"
+        f"乙,{make_id_number(seq=22)},{grid.code},Floating population,CPC member,Living here\n"
+    )
+    result = run(text, admin_user, "gbk")
+    assert result.ok, result.errors
+    assert Resident.objects.get(name="乙").residence_type == "floating"
+    assert Resident.objects.get(name="乙").political_status == "party"
+
+
+def test_every_bad_row_is_reported_and_nothing_is_saved(admin_user):
+    grid = make_grid()
+    good = make_id_number(seq=31)
+    text = (
+        "name,id_number,grid\n"
+        f"好,{good},{grid.code}\n"
+        f"坏1,110105194912310021,{grid.code}\n"
+        f"坏2,{make_id_number(seq=33)},NO-SUCH-GRID\n"
+        f"重复,{good},{grid.code}\n"
+    )
+    result = run(text, admin_user)
+    assert not result.ok
+    assert {e.row for e in result.errors} == {3, 4, 5}
+    assert Resident.objects.count() == 0
+
+
+def test_missing_required_column_and_empty_files_are_file_errors(admin_user):
+    with pytest.raises(ImportFileError):
+        run("grid\nG1\n", admin_user)
+    with pytest.raises(ImportFileError):
+        run("", admin_user)
+    with pytest.raises(ImportFileError):
+        run("name,id_number\n", admin_user)
+
+
+def test_dates_in_the_forms_offices_use():
+    assert str(parse_date("2024/6/1")) == "2024-06-01"
+    assert str(parse_date("2024年6月1日")) == "2024-06-01"
+    assert str(parse_date("20240601")) == "2024-06-01"
+    with pytest.raises(Exception):  # noqa: B017,PT011
+        parse_date("2024-02-30")
+
+
+def test_export_is_re_importable(admin_client, admin_user):
+    grid = make_grid()
+    text = f"name,id_number,grid,residence_type\n丙,{make_id_number(seq=41)},{grid.code},floating\n"
+    assert run(text, admin_user).ok
+    response = admin_client.get("/people/resident/export/?format=csv")
+    exported = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "丙" in exported and grid.code in exported
+    Resident.objects.all().delete()
+    result = run(exported, admin_user)
+    assert result.ok, result.errors
+    again = Resident.objects.get()
+    assert (again.name, again.grid, again.residence_type) == ("丙", grid, "floating")
