@@ -1,7 +1,7 @@
 """Root URL configuration: pages per app, the generated API, schema and docs."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from zhili.core.api.viewsets import api_urls
 from zhili.core.views import system
@@ -17,7 +17,7 @@ urlpatterns = [
     path("system/conformance/", system.conformance, name="conformance"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include(api_urls())),
 ]
 

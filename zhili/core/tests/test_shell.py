@@ -72,6 +72,9 @@ def test_openapi_schema_and_docs_are_served_without_cdn(admin_client):
     assert "/api/places/buildings/{id}/" in schema["paths"]
     docs = admin_client.get("/api/docs/").content.decode()
     assert "cdn" not in docs.lower() and "https://" not in docs
+    bundle = next(line for line in docs.splitlines() if "swagger-ui-bundle.js" in line)
+    path = bundle.split('src="')[1].split('"')[0]
+    assert admin_client.get(path).status_code == 200
 
 
 def test_errors_are_pages_not_tracebacks(admin_client):

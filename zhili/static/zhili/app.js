@@ -27,6 +27,7 @@
     var control = L.control.layers(null, null, { collapsed: window.innerWidth < 576 }).addTo(map);
     var bounds = null;
     var pending = layers.length;
+    var features = 0;
     layers.forEach(function (layer) {
       fetch(layer.url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (data) {
         var gl = L.geoJSON(data, {
@@ -35,6 +36,7 @@
           onEachFeature: function (f, l) { l.bindPopup(popup(f)); }
         }).addTo(map);
         control.addOverlay(gl, layer.title);
+        features += (data.features || []).length;
         if (data.features && data.features.length) {
           var b = gl.getBounds();
           bounds = bounds ? bounds.extend(b) : b;
@@ -43,6 +45,7 @@
         pending -= 1;
         if (pending === 0) {
           if (bounds) { map.fitBounds(bounds); }
+          el.dataset.features = String(features);
           el.dataset.loaded = "true";
         }
       });
