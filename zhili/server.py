@@ -43,8 +43,9 @@ def serve(host: str, port: int, threads: int = 8) -> int:
     try:
         server.run()
     except KeyboardInterrupt:
-        print("\nStopping Zhili…", flush=True)
+        pass
     finally:
+        print("\nStopping Zhili…", flush=True)
         scheduler.stop()
         server.close()
     return 0
