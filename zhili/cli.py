@@ -129,9 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
         "See README.",
     )
     parser.add_argument("--data", help="data folder (default ./zhili-data or $ZHILI_DATA)")
+    data_help = argparse.SUPPRESS
     sub = parser.add_subparsers(dest="command", metavar="command")
     up = sub.add_parser("up", help=COMMANDS["up"], description=COMMANDS["up"])
-    up.add_argument("--data", help="data folder (default ./zhili-data or $ZHILI_DATA)")
+    up.add_argument("--data", default=data_help, help="data folder (default ./zhili-data or $ZHILI_DATA)")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=8000)
     up.add_argument(
@@ -142,20 +143,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--no-demo", action="store_true", help="do not load the demo town into an empty database")
     demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])
-    demo.add_argument("--data")
+    demo.add_argument("--data", default=data_help, help="data folder")
     demo.add_argument("--scale", type=int, default=1, help="multiply the town (1 = 15,000 residents)")
     demo.add_argument("--reset", action="store_true", help="delete existing demo data first")
     migrate = sub.add_parser("migrate", help=COMMANDS["migrate"], description=COMMANDS["migrate"])
-    migrate.add_argument("--data")
+    migrate.add_argument("--data", default=data_help, help="data folder")
     admin = sub.add_parser("createadmin", help=COMMANDS["createadmin"], description=COMMANDS["createadmin"])
-    admin.add_argument("--data")
+    admin.add_argument("--data", default=data_help, help="data folder")
     admin.add_argument("--username", required=True)
     admin.add_argument("--password", required=True)
     check = sub.add_parser("check", help=COMMANDS["check"], description=COMMANDS["check"])
-    check.add_argument("--data")
+    check.add_argument("--data", default=data_help, help="data folder")
     check.add_argument("--deploy", action="store_true")
     conf = sub.add_parser("conformance", help=COMMANDS["conformance"], description=COMMANDS["conformance"])
-    conf.add_argument("--data")
+    conf.add_argument("--data", default=data_help, help="data folder")
     conf.add_argument("--json", action="store_true")
     return parser
 
@@ -163,11 +164,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     known = set(COMMANDS) | {"-h", "--help"}
-    first = next((a for a in argv if not a.startswith("--data")), None)
-    if argv and first not in known and not (argv[0].startswith("--data")):
+    rest = list(argv)
+    if rest and rest[0].startswith("--data"):
+        value = rest.pop(0)
+        data = value.split("=", 1)[1] if "=" in value else (rest.pop(0) if rest else "")
+        os.environ["ZHILI_DATA"] = data
+        argv = rest
+    if argv and argv[0] not in known:
         return django_command(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.data:
+        os.environ["ZHILI_DATA"] = args.data
     if args.command is None:
         parser.print_help()
         return 0

@@ -151,6 +151,8 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("ZHILI_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# Behind a reverse proxy, take the client address from X-Forwarded-For (for audit and throttling).
+ZHILI_TRUST_X_FORWARDED_FOR = env_bool("ZHILI_TRUST_X_FORWARDED_FOR", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if env_bool("ZHILI_BEHIND_TLS_PROXY", False):

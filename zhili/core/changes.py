@@ -24,6 +24,8 @@ SKIPPED_FIELDS = {"bbox_minx", "bbox_miny", "bbox_maxx", "bbox_maxy", "password"
 
 def json_value(value):
     """Return ``value`` in a JSON-safe form (ISO 8601 for dates, GeoJSON text for geometry)."""
+    if value is None or type(value) in (str, int, float, bool):
+        return value
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
@@ -79,29 +81,63 @@ def record_change(
     return record
 
 
+def _snapshot_plan(model) -> list[tuple[str, object]]:
+    plan = []
+    for field in model._meta.concrete_fields:
+        if field.name in SKIPPED_FIELDS:
+            continue
+        key = field.attname if field.is_relation else field.name
+        plan.append((key, field.attname, field if is_sensitive(field) else None))
+    return plan
+
+
 def record_bulk_create(objs: list, *, user=None, message: str = "") -> None:
-    """Write create records for many new objects in one statement (used by imports)."""
+    """Write create records for many new objects at once (used by imports and bulk helpers).
+
+    The snapshot is taken from the instances' attributes (no queries), with sensitive values
+    masked as in ``snapshot``.
+    """
     if not objs:
         return
-    content_type = ContentType.objects.get_for_model(type(objs[0]))
-    request_id = current_request_id()
-    user_obj = user if user is not None and user.is_authenticated else None
-    ChangeRecord.objects.bulk_create(
-        [
-            ChangeRecord(
-                user=user_obj,
-                user_name=getattr(user, "username", "") or "",
-                request_id=request_id,
-                action=ChangeAction.CREATE,
-                content_type=content_type,
-                object_id=str(obj.pk),
-                object_repr=str(obj)[:200],
-                postchange_data=snapshot(obj, include_m2m=False),
-                message=message,
-            )
-            for obj in objs
-        ],
-        batch_size=1000,
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.utils import timezone
+
+    from zhili.core.bulk import insert_rows
+
+    model = type(objs[0])
+    plan = _snapshot_plan(model)
+    connection = connections[DEFAULT_DB_ALIAS]
+    meta = ChangeRecord._meta
+    constant = {
+        "time": timezone.now(),
+        "user": user.pk if user is not None and user.is_authenticated else None,
+        "user_name": getattr(user, "username", "") or "",
+        "request_id": current_request_id(),
+        "action": ChangeAction.CREATE,
+        "content_type": ContentType.objects.get_for_model(model).pk,
+        "message": message,
+    }
+    constant = {
+        name: meta.get_field(name).get_db_prep_save(value, connection) for name, value in constant.items()
+    }
+    post_field = meta.get_field("postchange_data")
+    names = [*constant, "object_id", "object_repr", "postchange_data"]
+    head = tuple(constant.values())
+    rows = []
+    for obj in objs:
+        data = obj.__dict__
+        post = {}
+        for key, attname, sensitive in plan:
+            value = data.get(attname)
+            if sensitive is not None:
+                value = mask_value(sensitive, value)
+            post[key] = json_value(value)
+        rows.append((*head, str(obj.pk), str(obj)[:200], post_field.get_db_prep_save(post, connection)))
+    insert_rows(ChangeRecord, [meta.get_field(n).attname for n in names], rows)
+    audit.emit(
+        "data.bulk_create",
+        user=user,
+        details={"model": model._meta.label_lower, "count": len(objs), "message": message},
     )
 
 

@@ -16,11 +16,14 @@ from dataclasses import dataclass, field
 import shapely
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import IntegrityError, models, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from zhili.core import audit
+from zhili.core.bulk import bulk_insert
 from zhili.core.changes import json_value, record_bulk_create
 from zhili.core.fields import GeometryField, parse_geometry, validate_geometry
 from zhili.core.masking import is_sensitive, mask_value
@@ -253,6 +256,22 @@ class ColumnConverter:
     def __init__(self, field_obj):
         self.field = field_obj
         self.required = not field_obj.blank and not field_obj.many_to_many
+        self.max_length = (
+            getattr(field_obj, "max_length", None)
+            if isinstance(field_obj, models.CharField | models.TextField)
+            else None
+        )
+        # Django's own length and NUL validators are checked inline (hot path); the rest run as usual.
+        self.validators = [
+            v
+            for v in field_obj.validators
+            if not isinstance(v, MaxLengthValidator | ProhibitNullCharactersValidator)
+        ]
+        self.plain_text = (
+            isinstance(field_obj, models.CharField | models.TextField)
+            and not isinstance(field_obj, GeometryField)
+            and not field_obj.choices
+        )
         self.choices = _choice_map(field_obj) if field_obj.choices else None
         self.relation = field_obj.related_model if field_obj.is_relation else None
         self.key = natural_key_of(self.relation) if self.relation else None
@@ -268,6 +287,17 @@ class ColumnConverter:
             if f.has_default():
                 return f.get_default()
             return None if f.null else ""
+        if self.plain_text:
+            if self.max_length is not None and len(text) > self.max_length:
+                raise ValidationError(
+                    _("At most %(n)s characters (this value has %(len)s)."),
+                    params={"n": self.max_length, "len": len(text)},
+                )
+            if "\x00" in text:
+                raise ValidationError(_("Null characters are not allowed."))
+            for validator in self.validators:
+                validator(text)
+            return text
         if f.many_to_many:
             return [part.strip() for part in LIST_SEPARATORS.split(text) if part.strip()]
         if self.relation is not None:
@@ -362,6 +392,15 @@ class Importer:
         self.user = user
         self.batch_size = settings.ZHILI["IMPORT_BATCH_SIZE"]
         self.owner_unit_id = getattr(user, "department_id", None)
+        self.is_base_model = hasattr(self.model, "data_source")
+        fields = [f for f in self.model._meta.concrete_fields if not f.primary_key]
+        self.static_defaults = {self.model._meta.pk.attname: None}
+        self.dynamic_defaults = []
+        for f in fields:
+            if callable(f.default):
+                self.dynamic_defaults.append((f.attname, f))
+            else:
+                self.static_defaults[f.attname] = f.get_default()
 
     def run(self, headers, rows) -> ImportResult:
         result = ImportResult()
@@ -461,16 +500,26 @@ class Importer:
                 good.append((rownum, values, m2m))
         return good
 
+    def _blank(self):
+        """Return a new, unsaved instance with field defaults, without the cost of ``Model.__init__``."""
+        obj = self.model.__new__(self.model)
+        obj._state = ModelState()
+        data = obj.__dict__
+        data.update(self.static_defaults)
+        for attname, field_obj in self.dynamic_defaults:
+            data[attname] = field_obj.get_default()
+        return obj
+
     def _build(self, rownum, values, result):
-        kwargs = {}
+        obj = self._blank()
+        data = obj.__dict__
         for field_obj, value in values.items():
-            kwargs[field_obj.attname] = value
-        obj = self.model(**kwargs)
-        if hasattr(obj, "data_source"):
-            obj.data_source = DataSource.IMPORT
-            obj.created_by_id = obj.updated_by_id = self.user.pk
-            if getattr(obj, "owner_unit_id", None) is None:
-                obj.owner_unit_id = self.owner_unit_id
+            data[field_obj.attname] = value
+        if self.is_base_model:
+            data["data_source"] = DataSource.IMPORT
+            data["created_by_id"] = data["updated_by_id"] = self.user.pk
+            if data.get("owner_unit_id") is None:
+                data["owner_unit_id"] = self.owner_unit_id
         try:
             obj.clean()
         except ValidationError as exc:
@@ -514,16 +563,15 @@ class Importer:
     def _insert(self, objs, result):
         try:
             with transaction.atomic():
-                self.model._default_manager.bulk_create([obj for _rownum, obj, _m2m in objs])
+                bulk_insert([obj for _rownum, obj, _m2m in objs])
             return objs
         except IntegrityError:
             pass
         created = []
         for rownum, obj, m2m in objs:
-            obj.pk = None
             try:
                 with transaction.atomic():
-                    obj.save(force_insert=True)
+                    bulk_insert([obj])
                 created.append((rownum, obj, m2m))
             except IntegrityError:
                 result.add_error(rownum, "", _("Duplicates an existing record or another row of the file."))

@@ -90,7 +90,7 @@ class Resident(BaseModel):
     Birth date and sex are derived from the GB 11643 ID number, never typed twice.
     """
 
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     id_number = SensitiveCharField(
         _("ID number"), max_length=18, unique=True, mask="id_number", validators=[validate_resident_id]
     )
@@ -147,14 +147,12 @@ class Resident(BaseModel):
         return self.name
 
     def clean(self):
+        """Derive birth date and sex from the ID number (its validity is the field validator's job)."""
         super().clean()
         if self.id_number:
             self.id_number = normalize_resident_id(self.id_number)
-            try:
-                validate_resident_id(self.id_number)
-            except ValidationError as exc:
-                raise ValidationError({"id_number": exc.messages}) from None
-            self.birth_date, self.sex = parse_resident_id(self.id_number)
+            with contextlib.suppress(ValueError, IndexError):
+                self.birth_date, self.sex = parse_resident_id(self.id_number)
 
     def save(self, *args, **kwargs):
         if self.id_number and (self.birth_date is None or not self.sex):

@@ -29,7 +29,7 @@ class ChangeRecord(models.Model):
         related_name="+",
     )
     user_name = models.CharField(_("user name"), max_length=150, blank=True)
-    request_id = models.UUIDField(_("request id"), null=True, blank=True, db_index=True)
+    request_id = models.UUIDField(_("request id"), null=True, blank=True)
     action = models.CharField(_("action"), max_length=16, choices=ChangeAction.choices)
     content_type = models.ForeignKey(
         ContentType, verbose_name=_("object type"), on_delete=models.PROTECT, related_name="+"
@@ -44,7 +44,7 @@ class ChangeRecord(models.Model):
         verbose_name = _("change record")
         verbose_name_plural = _("change records")
         ordering = ["-time", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id"])]
+        indexes = [models.Index(fields=["content_type", "object_id"]), models.Index(fields=["request_id"])]
         default_permissions = ("view",)
 
     def __str__(self):

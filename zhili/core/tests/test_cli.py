@@ -37,18 +37,31 @@ def test_help_explains_every_subcommand():
 @pytest.mark.req("R-10.3-ident")
 def test_createadmin_refuses_weak_passwords(tmp_path):
     env = env_for(tmp_path)
-    weak = subprocess.run([*ZHILI, "createadmin", "--username", "ops", "--password", "123456"],
-                          capture_output=True, text=True, env=env)
+    weak = subprocess.run(
+        [*ZHILI, "createadmin", "--username", "ops", "--password", "123456"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert weak.returncode == 1
     assert "password refused" in weak.stderr
-    strong = subprocess.run([*ZHILI, "createadmin", "--username", "ops", "--password", "Qingxi-2026-town!"],
-                            capture_output=True, text=True, env=env)
+    strong = subprocess.run(
+        [*ZHILI, "createadmin", "--username", "ops", "--password", "Qingxi-2026-town!"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert strong.returncode == 0, strong.stderr
 
 
 def start_up(data_dir, port):
-    process = subprocess.Popen([*ZHILI, "up", "--no-demo", "--port", str(port)], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, env=env_for(data_dir))
+    process = subprocess.Popen(
+        [*ZHILI, "up", "--no-demo", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env_for(data_dir),
+    )
     lines = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -75,8 +88,11 @@ def sign_in(base: str, username: str, password: str) -> str:
     page = opener.open(f"{base}/accounts/login/").read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
     data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
-    response = opener.open(urllib.request.Request(f"{base}/accounts/login/", data=data.encode(),
-                                                  headers={"Referer": f"{base}/accounts/login/"}))
+    response = opener.open(
+        urllib.request.Request(
+            f"{base}/accounts/login/", data=data.encode(), headers={"Referer": f"{base}/accounts/login/"}
+        )
+    )
     return response.geturl()
 
 

@@ -14,6 +14,16 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+ACTION_LABELS = {
+    "view": gettext_lazy("view"),
+    "add": gettext_lazy("add"),
+    "change": gettext_lazy("change"),
+    "delete": gettext_lazy("delete"),
+    "import": gettext_lazy("import"),
+    "export": gettext_lazy("export"),
+}
 from django.views import View
 
 from zhili.core import audit

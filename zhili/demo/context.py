@@ -1,0 +1,68 @@
+"""State shared while the town is built: town-level rows, identifier factories, counters."""
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import models
+from shapely.geometry.base import BaseGeometry
+
+from zhili.core.models import DataSource
+from zhili.demo import catalog
+from zhili.demo.codes import IdNumberFactory, UsccFactory
+from zhili.demo.geometry import TownLayout
+from zhili.demo.spec import DemoSpec
+
+DEMO = DataSource.DEMO.value
+BATCH_SIZE = 2000
+
+
+@dataclass
+class Town:
+    spec: DemoSpec
+    layout: TownLayout
+    names: list[str]  # division names ("桃源村", "文昌社区"), by village index
+    division: object  # places.Division of the town
+    grid: object  # places.Grid of level 1
+    government: object  # orgs.Department root
+    tags: dict[str, object]
+    arterial_area: BaseGeometry  # metric frame, land taken by through roads
+    public_buildings: dict[int, list[str]]  # village index -> town public buildings it hosts
+    counts: Counter = field(default_factory=Counter)
+    ids: IdNumberFactory = field(default_factory=IdNumberFactory)
+    usccs: UsccFactory = field(default_factory=lambda: UsccFactory(catalog.COUNTY_CODE))
+    street_names: itertools.count = field(default_factory=itertools.count)
+    compounds: itertools.count = field(default_factory=itertools.count)
+    certificates: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def bulk(self, model: type[models.Model], objs: list) -> list:
+        """bulk_create in batches and count the rows under the model's label."""
+        if objs:
+            model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
+            self.counts[model._meta.label] += len(objs)
+        return objs
+
+    def saved(self, obj: models.Model) -> models.Model:
+        """save() one row (tree rows need it for their path) and count it."""
+        obj.save()
+        self.counts[obj._meta.label] += 1
+        return obj
+
+    def street_name(self) -> str:
+        """A community street name not used before in this town."""
+        k = next(self.street_names)
+        roots, variants = catalog.STREET_ROOTS, catalog.STREET_VARIANTS
+        if k < len(roots) * len(variants):
+            return roots[k % len(roots)] + variants[k // len(roots)]
+        return f"{roots[k % len(roots)]}{k // len(roots)}号路"
+
+    def compound_name(self) -> str:
+        """A residential compound name not used before (later ones become 二期, 三期…)."""
+        k = next(self.compounds)
+        base = catalog.COMPOUNDS[k % len(catalog.COMPOUNDS)]
+        if len(base) <= 2:
+            base += "小区"
+        phase = k // len(catalog.COMPOUNDS)
+        if phase == 0:
+            return base
+        return base + (f"{catalog.CN_DIGITS[phase]}期" if phase < 10 else f"{phase + 1}期")
