@@ -9,7 +9,6 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-import shapely
 from django.db import transaction
 from shapely.geometry import Point, Polygon
 
@@ -84,7 +83,7 @@ def build_division(town: Town, index: int) -> dict[str, int]:
         grids, workers = _write_grids(town, rng, site, grid_shapes)
         roads = _write_roads(town, site, main, [lanes for lanes, _ in placed], rng)
         rows = _write_buildings(town, rng, site, grids, plans_by_grid, placed, roads)
-        _write_micro_grids(town, site, grids, workers, rows)
+        _write_micro_grids(town, site, grid_shapes, grids, workers, rows)
         dwellings = _dwellings(site, rows)
         assignments = residents.assign_households(rng, dwellings, targets["households"])
         town.bulk(House, [d.row for d in dwellings])
@@ -204,7 +203,11 @@ def _write_grids(town: Town, rng, site: Site, shapes) -> tuple[list[Grid], list[
     through = Grid.members.through
     town.bulk(
         through,
-        [through(grid_id=grid.pk, user_id=u.pk) for grid, team in zip(grids, workers, strict=True) for u in team[1:]],
+        [
+            through(grid_id=grid.pk, user_id=u.pk)
+            for grid, team in zip(grids, workers, strict=True)
+            for u in team[1:]
+        ],
     )
     return grids, workers
 
@@ -261,9 +264,12 @@ class PlacedBuilding:
     grid: Grid
     grid_index: int
     row: Building
+    compound: str = ""
 
 
-def _write_buildings(town: Town, rng, site: Site, grids, plans_by_grid, placed, roads) -> list[PlacedBuilding]:
+def _write_buildings(
+    town: Town, rng, site: Site, grids, plans_by_grid, placed, roads
+) -> list[PlacedBuilding]:
     """Building rows with codes, addresses (组/门牌 or 小区/幢) and lon/lat footprints."""
     result: list[PlacedBuilding] = []
     prefix = catalog.TOWN_NAME
@@ -307,14 +313,13 @@ def _write_buildings(town: Town, rng, site: Site, grids, plans_by_grid, placed, 
                 data_source=DEMO,
                 owner_unit=site.department,
             )
-            result.append(PlacedBuilding(plan, placement.footprint, grid, g, row))
-        if compound is not None:
-            result[-1].compound = compound  # type: ignore[attr-defined]
+            in_compound = compound if plan.kind == "apartment" and compound else ""
+            result.append(PlacedBuilding(plan, placement.footprint, grid, g, row, in_compound))
     town.bulk(Building, [b.row for b in result])
     return result
 
 
-def _write_micro_grids(town: Town, site: Site, grids, workers, rows: list[PlacedBuilding]) -> None:
+def _write_micro_grids(town: Town, site: Site, shapes, grids, workers, rows: list[PlacedBuilding]) -> None:
     """Community compounds with three or more blocks become micro grids (level 4)."""
     if not site.community:
         return
@@ -322,17 +327,14 @@ def _write_micro_grids(town: Town, site: Site, grids, workers, rows: list[Placed
         blocks = [b for b in rows if b.grid_index == g and b.plan.kind == "apartment"]
         if len(blocks) < 3:
             continue
-        compound = blocks[0].row.name.rsplit("1幢", 1)[0]
-        outline = geo.compound_outline(
-            shapely.unary_union(_metric_grid(site, g)), [b.footprint for b in blocks]
-        )
+        outline = geo.compound_outline(shapes[g], [b.footprint for b in blocks])
         if outline.is_empty:
             continue
         team = workers[g]
         town.saved(
             Grid(
                 code=f"{grid.code}-01",
-                name=f"{compound}微网格",
+                name=f"{blocks[0].compound}微网格",
                 level=4,
                 division=site.division,
                 parent=grid,
@@ -342,10 +344,6 @@ def _write_micro_grids(town: Town, site: Site, grids, workers, rows: list[Placed
                 owner_unit=site.department,
             )
         )
-
-
-def _metric_grid(site: Site, g: int):
-    return site.grid_shapes[g]  # type: ignore[attr-defined]
 
 
 def _dwellings(site: Site, rows: list[PlacedBuilding]) -> list[Dwelling]:
@@ -397,7 +395,9 @@ def _write_businesses(town: Town, rng, site: Site, rows: list[PlacedBuilding], c
             industry = "Q" if "卫生院" in b.plan.name else "P"
             if "文化中心" in b.plan.name:
                 industry = "R"
-            units.append(_business(town, rng, site, "institution", b.plan.name.removesuffix("（演示）"), industry, b))
+            units.append(
+                _business(town, rng, site, "institution", b.plan.name.removesuffix("（演示）"), industry, b)
+            )
     where = "community" if site.community else "village"
     templates = [t for t in catalog.BUSINESS_TEMPLATES if t[5] in (where, "any")]
     weights = [t[0] for t in templates]
@@ -408,7 +408,11 @@ def _write_businesses(town: Town, rng, site: Site, rows: list[PlacedBuilding], c
             name = f"{catalog.TOWN_NAME}{rng.choice(catalog.SHOP_PREFIXES)}{stem}{suffix}"
         elif kind == "enterprise":
             firm = rng.choice(catalog.SHOP_PREFIXES)
-            name = f"杭州{firm}{stem}{suffix}" if suffix == "有限公司" else f"{catalog.TOWN_NAME}{firm}{stem}{suffix}"
+            name = (
+                f"杭州{firm}{stem}{suffix}"
+                if suffix == "有限公司"
+                else f"{catalog.TOWN_NAME}{firm}{stem}{suffix}"
+            )
         else:
             name = f"{catalog.TOWN_NAME}{site.name}{stem}{suffix}"
         uses = _SITES_FOR_INDUSTRY.get(industry, ("commercial", "mixed"))

@@ -15,15 +15,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-
-ACTION_LABELS = {
-    "view": gettext_lazy("view"),
-    "add": gettext_lazy("add"),
-    "change": gettext_lazy("change"),
-    "delete": gettext_lazy("delete"),
-    "import": gettext_lazy("import"),
-    "export": gettext_lazy("export"),
-}
 from django.views import View
 
 from zhili.core import audit
@@ -35,6 +26,14 @@ from zhili.core.permissions import PermissionsViolation, can_unmask, has_action,
 from zhili.core.related import related_panels
 from zhili.core.tables import Table, display_value
 
+ACTION_LABELS = {
+    "view": gettext_lazy("view"),
+    "add": gettext_lazy("add"),
+    "change": gettext_lazy("change"),
+    "delete": gettext_lazy("delete"),
+    "import": gettext_lazy("import"),
+    "export": gettext_lazy("export"),
+}
 PAGE_SIZES = (25, 50, 100)
 
 
