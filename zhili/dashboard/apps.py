@@ -22,3 +22,4 @@ class DashboardConfig(AppConfig):
             "system", _("Conformance report"), "conformance", icon="patch-check", staff_only=True, order=90
         )
         registry.add_nav_link("sharing", _("API documentation"), "api-docs", icon="braces", order=10)
+        registry.add_nav_link("sharing", _("Data dictionary"), "data_dictionary", icon="book", order=20)

@@ -174,3 +174,8 @@ class UsccFactory:
         validate_uscc(code)
         self._issued.add(code)
         return code
+
+
+def pick_origin_place(rng: random.Random) -> Place:
+    """A floating household's home county, weighted by how many newcomers come from there."""
+    return rng.choices(_ORIGIN_PLACES, _ORIGIN_WEIGHTS)[0]

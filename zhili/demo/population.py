@@ -22,7 +22,7 @@ class Member:
     blood: bool  # carries the family surname (else the in-marrying surname)
 
 
-def _w(rng: random.Random, table: dict):
+def weighted(rng: random.Random, table: dict):
     return rng.choices(tuple(table), tuple(table.values()))[0]
 
 
@@ -40,9 +40,9 @@ def household_sizes(rng: random.Random, kinds: list[str], total: int, urban: boo
         if kind == "empty":
             sizes.append(0)
         elif kind == "floating":
-            sizes.append(_w(rng, SIZE_FLOATING))
+            sizes.append(weighted(rng, SIZE_FLOATING))
         else:
-            sizes.append(_w(rng, SIZE_PERMANENT[urban]))
+            sizes.append(weighted(rng, SIZE_PERMANENT[urban]))
     occupied = [i for i, s in enumerate(sizes) if s]
     if not occupied:
         return sizes
@@ -80,7 +80,7 @@ def compose_permanent(rng: random.Random, size: int) -> list[Member]:
         3: {"young": 62, "elders": 26, "skip": 8, "single_parent": 4},
         4: {"young": 58, "elders": 32, "skip": 10},
     }.get(size, {"young": 45, "elders": 55})
-    template = _w(rng, weights)
+    template = weighted(rng, weights)
     if template == "elders":
         head_age = rng.randint(58, 86) if size > 2 else rng.randint(60, 88)
     elif template == "skip":
@@ -150,7 +150,7 @@ def compose_floating(rng: random.Random, size: int) -> list[Member]:
             spouse_age = max(18, head_age + rng.randint(-4, 4))
             members.append(Member("spouse", spouse_age, _opposite(head_sex), False))
         else:
-            relation = _w(rng, {"sibling": 2, "other": 1})
+            relation = weighted(rng, {"sibling": 2, "other": 1})
             age = max(18, head_age + rng.randint(-6, 6))
             members.append(Member(relation, age, _child_sex(rng), relation == "sibling"))
     while len(members) < size:
@@ -208,7 +208,7 @@ def education(rng: random.Random, age: int, birth_year: int, floating: bool) -> 
         table = dict(table)
         table["junior"] = table.get("junior", 0) + 25
         table["primary"] = table.get("primary", 0) + 6
-    return _w(rng, table)
+    return weighted(rng, table)
 
 
 def occupation(rng: random.Random, age: int, sex: str, table: tuple) -> str:

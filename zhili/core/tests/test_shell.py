@@ -86,3 +86,24 @@ def test_change_log_and_conformance_pages(admin_client):
     assert admin_client.get("/system/changes/").status_code == 200
     assert admin_client.get("/system/changes/?request_id=not-a-uuid").status_code == 200
     assert admin_client.get("/system/conformance/").status_code == 200
+
+
+@pytest.mark.req("R-11.1")
+def test_data_dictionary_lists_every_registered_model_and_marks_sensitive_fields(admin_client):
+    from zhili.core.registry import registry
+
+    page = admin_client.get("/sharing/data-dictionary/").content.decode()
+    for entry in registry:
+        assert entry.meta.db_table in page
+    assert "people_resident" in page
+    assert "id_number" in page
+
+
+def test_oversized_and_malformed_requests_are_4xx(admin_client):
+    body = '{"name": "' + "x" * (11 * 1024 * 1024) + '"}'
+    assert (
+        admin_client.post("/api/people/residents/", body, content_type="application/json").status_code == 400
+    )
+    assert admin_client.post("/people/resident/add/", {"name": "x" * 100000}).status_code == 400
+    assert admin_client.get("/api/people/residents/?page_size=100000").status_code == 400
+    assert admin_client.get("/api/people/residents/?ordering=nonexistent").status_code == 200

@@ -74,3 +74,38 @@ def conformance(request):
     if not request.user.is_staff:
         raise PermissionDenied
     return render(request, "core/conformance.html", {"report": load_report(), "path": report_path()})
+
+
+def data_dictionary(request):
+    """The data dictionary generated from the registered models (R-11.1)."""
+    from zhili.core.masking import is_sensitive
+    from zhili.core.permissions import has_action
+
+    models = []
+    for entry in registry:
+        if not has_action(request.user, entry.model, "view"):
+            continue
+        fields = []
+        for field in entry.meta.get_fields():
+            if field.auto_created and not field.concrete:
+                continue
+            fields.append(
+                {
+                    "name": field.name,
+                    "column": getattr(field, "column", "") or "",
+                    "label": getattr(field, "verbose_name", field.name),
+                    "type": field.get_internal_type(),
+                    "related": field.related_model._meta.verbose_name
+                    if field.is_relation and field.related_model
+                    else "",
+                    "required": not getattr(field, "blank", True),
+                    "unique": getattr(field, "unique", False) and not field.primary_key,
+                    "sensitive": is_sensitive(field),
+                    "choices": "、".join(str(label) for _value, label in field.flatchoices)
+                    if field.choices
+                    else "",
+                    "help": getattr(field, "help_text", ""),
+                }
+            )
+        models.append({"entry": entry, "table": entry.meta.db_table, "fields": fields})
+    return render(request, "core/data_dictionary.html", {"models": models})
