@@ -1,8 +1,10 @@
 """Default FilterSets: one per registered model, shared by the list page, the API and exports."""
 
 import django_filters
+from django import forms
 from django.db import models
 from django.db.models import Q
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from zhili.core.forms import BootstrapMixin
@@ -73,10 +75,10 @@ def build_filterset(entry) -> type[django_filters.FilterSet]:
             attrs[name] = django_filters.BooleanFilter(label=label)
         elif isinstance(field, models.DateField | models.DateTimeField):
             attrs[f"{name}__gte"] = django_filters.DateFilter(
-                field_name=name, lookup_expr="gte", label=_("%(field)s from") % {"field": label}
+                field_name=name, lookup_expr="gte", label=format_lazy(_("{field} from"), field=label)
             )
             attrs[f"{name}__lte"] = django_filters.DateFilter(
-                field_name=name, lookup_expr="lte", label=_("%(field)s to") % {"field": label}
+                field_name=name, lookup_expr="lte", label=format_lazy(_("{field} to"), field=label)
             )
         else:
             attrs[name] = django_filters.CharFilter(label=label)
@@ -86,8 +88,6 @@ def build_filterset(entry) -> type[django_filters.FilterSet]:
 
 
 def _filter_form():
-    from django import forms
-
     return type("FilterForm", (BootstrapMixin, forms.Form), {})
 
 
