@@ -104,7 +104,8 @@ def test_up_serves_prints_a_one_time_admin_password_stops_cleanly_and_keeps_data
     try:
         password = re.search(r"password: (\S+)", output)[1]
         assert len(password) >= 12
-        assert sign_in(base, "admin", password).rstrip("/") == base
+        # The one-time password signs in straight to the forced password change.
+        assert sign_in(base, "admin", password) == f"{base}/accounts/password/"
         assert sign_in(base, "admin", "wrong").endswith("/accounts/login/")
         static = urllib.request.urlopen(f"{base}/static/vendor/leaflet/leaflet.js")
         assert static.status == 200
@@ -116,6 +117,6 @@ def test_up_serves_prints_a_one_time_admin_password_stops_cleanly_and_keeps_data
     process, output = start_up(tmp_path, port)
     try:
         assert "password:" not in output
-        assert sign_in(base, "admin", password).rstrip("/") == base
+        assert sign_in(base, "admin", password) == f"{base}/accounts/password/"
     finally:
         stop(process)
