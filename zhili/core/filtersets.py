@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from zhili.core.forms import BootstrapMixin
+from zhili.core.forms import BootstrapMixin, DateInput
 from zhili.core.permissions import restrict
 
 
@@ -59,15 +59,15 @@ def build_filterset(entry) -> type[django_filters.FilterSet]:
             target = field.related_model
             small = target in registry and registry.get(target).lookup
             if small:
-                cls = (
-                    django_filters.ModelMultipleChoiceFilter
-                    if field.many_to_many
-                    else django_filters.ModelChoiceFilter
+                attrs[name] = django_filters.ModelChoiceFilter(
+                    queryset=_related_queryset(target), label=label
                 )
-                attrs[name] = cls(queryset=_related_queryset(target), label=label)
             else:
+                # Large tables: filter by id (the links of related panels); not a visible form field.
                 attrs[name] = django_filters.NumberFilter(
-                    field_name=f"{name}__pk" if field.many_to_many else name, label=label
+                    field_name=f"{name}__pk" if field.many_to_many else name,
+                    label=label,
+                    widget=forms.HiddenInput,
                 )
         elif field.choices:
             attrs[name] = django_filters.ChoiceFilter(choices=field.choices, label=label)
@@ -75,10 +75,16 @@ def build_filterset(entry) -> type[django_filters.FilterSet]:
             attrs[name] = django_filters.BooleanFilter(label=label)
         elif isinstance(field, models.DateField | models.DateTimeField):
             attrs[f"{name}__gte"] = django_filters.DateFilter(
-                field_name=name, lookup_expr="gte", label=format_lazy(_("{field} from"), field=label)
+                field_name=name,
+                lookup_expr="gte",
+                widget=DateInput,
+                label=format_lazy(_("{field} from"), field=label),
             )
             attrs[f"{name}__lte"] = django_filters.DateFilter(
-                field_name=name, lookup_expr="lte", label=format_lazy(_("{field} to"), field=label)
+                field_name=name,
+                lookup_expr="lte",
+                widget=DateInput,
+                label=format_lazy(_("{field} to"), field=label),
             )
         else:
             attrs[name] = django_filters.CharFilter(label=label)
