@@ -129,6 +129,8 @@ def record_bulk_create(objs: list, *, user=None, message: str = "") -> None:
         post = {}
         for key, attname, sensitive in plan:
             value = data.get(attname)
+            if value is None or value == "":
+                continue  # a new record: empty fields say nothing
             if sensitive is not None:
                 value = mask_value(sensitive, value)
             post[key] = json_value(value)

@@ -325,7 +325,8 @@ class ColumnConverter:
             return value
         else:
             value = f.to_python(text)
-        f.run_validators(value)
+        for validator in self.validators:
+            validator(value)
         return value
 
 
@@ -397,7 +398,7 @@ class Importer:
         self.static_defaults = {self.model._meta.pk.attname: None}
         self.dynamic_defaults = []
         for f in fields:
-            if callable(f.default):
+            if f.has_default() and callable(f.default):
                 self.dynamic_defaults.append((f.attname, f))
             else:
                 self.static_defaults[f.attname] = f.get_default()

@@ -161,7 +161,8 @@ class UsccFactory:
     def issue(self, rng: random.Random, kind: str) -> str:
         prefix = USCC_PREFIX[kind]
         while True:
-            new_style = prefix[0] != "1" and rng.random() < 0.75
+            # individual businesses only got codes after 2016; public institutions kept old ones
+            new_style = prefix == "92" or (prefix[0] != "1" and rng.random() < 0.75)
             if new_style:
                 head = _NEW_ORG_PREFIX[prefix[0]]
                 body = head + "".join(rng.choice(_ORG_BODY) for _ in range(8 - len(head)))

@@ -34,6 +34,7 @@ class Town:
     street_names: itertools.count = field(default_factory=itertools.count)
     compounds: itertools.count = field(default_factory=itertools.count)
     certificates: itertools.count = field(default_factory=lambda: itertools.count(1))
+    business_names: set[str] = field(default_factory=set)
 
     def bulk(self, model: type[models.Model], objs: list) -> list:
         """bulk_create in batches and count the rows under the model's label."""

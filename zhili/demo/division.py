@@ -140,7 +140,7 @@ def _write_committee(town: Town, rng, site: Site) -> None:
             name=site.name,
             level="community" if site.community else "village",
             parent=town.division,
-            geometry=geo.to_lonlat(site.cell, snap=True),
+            geometry=geo.to_lonlat(site.cell, exact=True),
             data_source=DEMO,
             owner_unit=site.department,
         )
@@ -194,7 +194,7 @@ def _write_grids(town: Town, rng, site: Site, shapes) -> tuple[list[Grid], list[
                     division=site.division,
                     parent=village_grid,
                     leader=team[0],
-                    geometry=geo.to_lonlat(shape, snap=True),
+                    geometry=geo.to_lonlat(shape, exact=True),
                     data_source=DEMO,
                     owner_unit=dept,
                 )
@@ -339,7 +339,7 @@ def _write_micro_grids(town: Town, site: Site, shapes, grids, workers, rows: lis
                 division=site.division,
                 parent=grid,
                 leader=team[-1],
-                geometry=geo.to_lonlat(outline, snap=True),
+                geometry=geo.to_lonlat(outline, exact=True),
                 data_source=DEMO,
                 owner_unit=site.department,
             )
@@ -401,26 +401,41 @@ def _write_businesses(town: Town, rng, site: Site, rows: list[PlacedBuilding], c
     where = "community" if site.community else "village"
     templates = [t for t in catalog.BUSINESS_TEMPLATES if t[5] in (where, "any")]
     weights = [t[0] for t in templates]
+    tenants: dict[int, int] = {}  # businesses per building, to spread them out
     while len(units) < count:
         _w, kind, stems, suffixes, industry, _where = rng.choices(templates, weights)[0]
-        stem, suffix = rng.choice(stems), rng.choice(suffixes)
-        if kind == "individual":
-            name = f"{catalog.TOWN_NAME}{rng.choice(catalog.SHOP_PREFIXES)}{stem}{suffix}"
-        elif kind == "enterprise":
-            firm = rng.choice(catalog.SHOP_PREFIXES)
-            name = (
-                f"杭州{firm}{stem}{suffix}"
-                if suffix == "有限公司"
-                else f"{catalog.TOWN_NAME}{firm}{stem}{suffix}"
-            )
-        else:
-            name = f"{catalog.TOWN_NAME}{site.name}{stem}{suffix}"
+        name = _business_name(town, rng, site, kind, rng.choice(stems), rng.choice(suffixes))
         uses = _SITES_FOR_INDUSTRY.get(industry, ("commercial", "mixed"))
         candidates = next((by_use[u] for u in uses if by_use.get(u)), None) or rows
-        units.append(_business(town, rng, site, kind, name, industry, rng.choice(candidates)))
+        fewest = min(tenants.get(id(b), 0) for b in candidates)
+        building = rng.choice([b for b in candidates if tenants.get(id(b), 0) == fewest])
+        tenants[id(building)] = fewest + 1
+        units.append(_business(town, rng, site, kind, name, industry, building))
     units = units[:count]
     town.bulk(BusinessUnit, units)
     return [u.name for u in units if u.unit_type in ("enterprise", "individual") and u.status == "operating"]
+
+
+def _business_name(town: Town, rng, site: Site, kind: str, stem: str, suffix: str) -> str:
+    """A business name not yet used in the town (shop names fall back on the place name, 分店)."""
+    if kind in ("cooperative", "social", "association"):
+        candidates = [f"{catalog.TOWN_NAME}{site.name}{stem}{suffix}"]
+    else:
+        firm = rng.choice(catalog.SHOP_PREFIXES)
+        if rng.random() < 0.3:
+            firm = names.surname(rng) + rng.choice(("记", "氏", "家"))
+        town_part = "杭州" if suffix == "有限公司" else catalog.TOWN_NAME
+        candidates = [f"{town_part}{firm}{stem}{suffix}", f"{town_part}{site.root}{firm}{stem}{suffix}"]
+    for name in candidates:
+        if name not in town.business_names:
+            town.business_names.add(name)
+            return name
+    branch = 2
+    while f"{candidates[-1]}{branch}分店" in town.business_names:
+        branch += 1
+    name = f"{candidates[-1]}{branch}分店"
+    town.business_names.add(name)
+    return name
 
 
 _UNIT_TYPE = {

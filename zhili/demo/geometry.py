@@ -2,8 +2,8 @@
 
 Everything is laid out in a local metric frame centred on the town (x east, y north) and mapped
 to lon/lat by one affine transform. An affine map keeps validity and containment, so a
-building planned inside its grid in metres is still inside it in degrees; coordinates are then
-rounded to 1e-7° (about 1 cm), and planning keeps a margin of metres to absorb that rounding.
+building planned inside its grid in metres is still inside it in degrees; building coordinates
+are then rounded to 1e-7° (about 1 cm), and planning keeps a margin of metres to absorb that.
 """
 
 import math
@@ -21,7 +21,6 @@ from shapely.prepared import prep
 LON0, LAT0 = 119.96, 30.27
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(LAT0))
-PRECISION = 1e-7
 #: Size of one village cell in metres (east-west, north-south).
 CELL_W, CELL_H = 1250.0, 1000.0
 #: Half the width of a lane: buildings start beyond it.
@@ -30,21 +29,26 @@ LANE_HALF_WIDTH = 3.0
 GRID_MARGIN = 2.0
 
 
-def _to_lonlat_coords(coords: np.ndarray) -> np.ndarray:
+def _affine(coords: np.ndarray) -> np.ndarray:
     out = np.empty_like(coords)
     out[:, 0] = LON0 + coords[:, 0] / M_PER_DEG_LON
     out[:, 1] = LAT0 + coords[:, 1] / M_PER_DEG_LAT
-    return np.round(out, 7)
+    return out
 
 
-def to_lonlat(geom: BaseGeometry, snap: bool = False) -> BaseGeometry:
-    """Map a metric-frame geometry to lon/lat rounded to 1e-7°.
+def _affine_rounded(coords: np.ndarray) -> np.ndarray:
+    return np.round(_affine(coords), 7)
 
-    ``snap`` uses GEOS snap-rounding, which guarantees validity for shapes with close vertices
-    (village and grid boundaries); plain rounding is faster and enough for building rectangles.
+
+def to_lonlat(geom: BaseGeometry, exact: bool = False) -> BaseGeometry:
+    """Map a metric-frame geometry to lon/lat.
+
+    Small features (buildings, points, roads) are rounded to 1e-7° (about 1 cm) to keep the
+    stored GeoJSON short. Boundaries that tile the town (``exact=True``: divisions, grids) keep
+    full precision: rounding a vertex that lies on a neighbour's edge would move it a few
+    millimetres off that edge and make neighbours overlap by slivers.
     """
-    mapped = shapely.transform(geom, _to_lonlat_coords)
-    return shapely.set_precision(mapped, PRECISION) if snap else mapped
+    return shapely.transform(geom, _affine if exact else _affine_rounded)
 
 
 def polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -69,13 +73,16 @@ def longest_line(geom: BaseGeometry) -> LineString | None:
 
 @dataclass
 class TownLayout:
-    """Village cells on a jittered lattice; ``cells[i]`` is village i (row-major from the south-west)."""
+    """Village cells on a jittered lattice; ``cells[i]`` is village i (row-major from the south-west).
+
+    ``communities`` lists the cells that are communities, nearest the town centre first.
+    """
 
     cols: int
     rows: int
     cells: list[Polygon]
     town: Polygon
-    communities: set[int] = field(default_factory=set)
+    communities: list[int] = field(default_factory=list)  # nearest the centre first
 
 
 def town_layout(n_villages: int, n_communities: int, rng: random.Random) -> TownLayout:
@@ -130,7 +137,7 @@ def town_layout(n_villages: int, n_communities: int, rng: random.Random) -> Town
     if town.geom_type != "Polygon":  # cannot happen for contiguous cells; keep the outline simple
         town = town.convex_hull
     by_distance = sorted(range(n_villages), key=lambda v: (cells[v].centroid.distance(_ORIGIN), v))
-    return TownLayout(cols, rows, cells, town, set(by_distance[:n_communities]))
+    return TownLayout(cols, rows, cells, town, by_distance[:n_communities])
 
 
 _ORIGIN = shapely.Point(0, 0)

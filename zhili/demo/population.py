@@ -72,9 +72,9 @@ def _child_sex(rng: random.Random) -> str:
 def compose_permanent(rng: random.Random, size: int) -> list[Member]:
     """Members of a local family of ``size`` people, head first."""
     if size == 1:
-        if rng.random() < 0.5:
-            return [Member("head", rng.randint(66, 93), "F" if rng.random() < 0.6 else "M", True)]
-        return [Member("head", round(rng.triangular(22, 65, 45)), _child_sex(rng), True)]
+        if rng.random() < 0.15:  # an elderly person living alone
+            return [Member("head", round(rng.triangular(66, 96, 76)), "F" if rng.random() < 0.6 else "M", True)]
+        return [Member("head", round(rng.triangular(22, 65, 38)), _child_sex(rng), True)]
     weights = {
         2: {"elders": 50, "young": 28, "single_parent": 12, "skip": 10},
         3: {"young": 62, "elders": 26, "skip": 8, "single_parent": 4},
@@ -82,13 +82,13 @@ def compose_permanent(rng: random.Random, size: int) -> list[Member]:
     }.get(size, {"young": 45, "elders": 55})
     template = weighted(rng, weights)
     if template == "elders":
-        head_age = rng.randint(58, 86) if size > 2 else rng.randint(60, 88)
+        head_age = round(rng.triangular(48, 90, 60) if size > 2 else rng.triangular(55, 92, 66))
     elif template == "skip":
         head_age = rng.randint(52, 76)
     elif template == "single_parent":
         head_age = rng.randint(32, 62)
     else:
-        head_age = round(rng.triangular(24, 60, 40))
+        head_age = round(rng.triangular(22, 60, 35))
     head_sex = "M" if rng.random() < 0.78 else "F"
     members = [Member("head", head_age, head_sex, True)]
 
