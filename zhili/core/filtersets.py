@@ -10,6 +10,19 @@ from django.utils.translation import gettext_lazy as _
 from zhili.core.forms import BootstrapMixin, DateInput
 from zhili.core.permissions import restrict
 
+MAX_ID = 2**63 - 1
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class IdFilter(django_filters.Filter):
+    """Filter by the primary key of a related row; out-of-range values are a form error, not a crash."""
+
+    field_class = IdField
+
 
 def _related_queryset(model):
     def queryset(request):
@@ -64,7 +77,7 @@ def build_filterset(entry) -> type[django_filters.FilterSet]:
                 )
             else:
                 # Large tables: filter by id (the links of related panels); not a visible form field.
-                attrs[name] = django_filters.NumberFilter(
+                attrs[name] = IdFilter(
                     field_name=f"{name}__pk" if field.many_to_many else name,
                     label=label,
                     widget=forms.HiddenInput,

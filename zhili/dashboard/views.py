@@ -1,6 +1,7 @@
 """Home dashboard (counts and the town map), map layer GeoJSON, and error pages."""
 
 import json
+import math
 
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -55,7 +56,12 @@ def parse_bbox(text: str):
     if not text:
         return None
     parts = [float(p) for p in text.split(",")]
-    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
+    if (
+        len(parts) != 4
+        or not all(math.isfinite(p) for p in parts)
+        or parts[0] > parts[2]
+        or parts[1] > parts[3]
+    ):
         raise ValueError(text)
     return parts
 

@@ -30,7 +30,7 @@ class FastPagination(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        self.page = self._int(request, "page", 1)
+        self.page = self._int(request, "page", 1, maximum=10_000_000)
         self.size = self._int(request, "page_size", self.page_size, maximum=self.max_page_size)
         offset = (self.page - 1) * self.size
         rows = list(queryset[offset : offset + self.size + 1])

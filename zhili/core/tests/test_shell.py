@@ -107,3 +107,25 @@ def test_oversized_and_malformed_requests_are_4xx(admin_client):
     assert admin_client.post("/people/resident/add/", {"name": "x" * 100000}).status_code == 400
     assert admin_client.get("/api/people/residents/?page_size=100000").status_code == 400
     assert admin_client.get("/api/people/residents/?ordering=nonexistent").status_code == 200
+
+
+@pytest.mark.req("R-10.3-input")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/people/resident/99999999999999999999/",
+        "/api/people/residents/99999999999999999999/",
+        "/api/people/residents/?grid=99999999999999999999",
+        "/people/resident/?household=99999999999999999999",
+        "/api/people/residents/?household=99999999999999999999",
+        "/api/people/residents/?page=99999999999999999999",
+        "/people/resident/?page=99999999999999999999",
+        "/people/resident/?birth_date__gte=2024-13-45",
+        "/map/layers/places.building.geojson?bbox=nan,nan,nan,nan",
+        "/search/?q=%00",
+        "/api/people/residents/?search=%00",
+        "/people/resident/?sort=-&per_page=-1",
+    ],
+)
+def test_malformed_query_values_never_crash(admin_client, url):
+    assert admin_client.get(url).status_code < 500
