@@ -9,7 +9,9 @@ default, docs/adr/0002); the USCC validator is our own.
 """
 
 import datetime
+import operator
 import re
+import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,9 +28,20 @@ USCC_PATTERN = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}$
 
 def id_check_char(first17: str) -> str:
     """Return the ISO 7064 MOD 11-2 check character of the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(int, first17), ID_WEIGHTS))
     value = (12 - total % 11) % 11
     return "X" if value == 10 else str(value)
+
+
+_today_cache: list = [0.0, None]
+
+
+def _today() -> datetime.date:
+    """Return today's local date, re-read at most once a minute (ID validation runs per import row)."""
+    now = time.monotonic()
+    if _today_cache[1] is None or now - _today_cache[0] > 60:
+        _today_cache[:] = [now, timezone.localdate()]
+    return _today_cache[1]
 
 
 def region_known(number: str) -> bool:
@@ -64,7 +77,7 @@ def validate_resident_id(value: str) -> None:
         raise ValidationError(
             _("The ID number's birth date is not a real date."), code="id_birth_date"
         ) from None
-    if birth.year < 1880 or birth > timezone.localdate():
+    if birth.year < 1880 or birth > _today():
         raise ValidationError(_("The ID number's birth date is out of range."), code="id_birth_date")
     if settings.ZHILI["ID_UNKNOWN_REGION"] == "reject" and not region_known(number):
         raise ValidationError(
