@@ -83,10 +83,16 @@ def cmd_demo(args) -> int:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    from django.core.management.base import CommandError
+
     from zhili.demo.builder import build_demo
 
-    build_demo(scale=args.scale, reset=args.reset, stdout=sys.stdout)
-    return 0
+    try:
+        counts = build_demo(scale=args.scale, reset=args.reset, stdout=sys.stdout)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0 if counts else 1
 
 
 def cmd_createadmin(args) -> int:

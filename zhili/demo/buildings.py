@@ -111,7 +111,8 @@ def village_programme(
     while count < needed:
         plan = rng.choice(candidates)
         floor = 1 + len(plan.houses) if plan.floors > len(plan.houses) else plan.floors
-        room = f"{floor}{len(plan.houses) + 1:02d}"
+        on_floor = sum(1 for h in plan.houses if h.floor == floor)
+        room = f"{floor}{on_floor + 1:02d}"
         plan.houses.append(HousePlan("", floor, room, round(rng.uniform(20, 60), 2), "rent"))
         count += 1
     return plans

@@ -7,7 +7,6 @@ the ID address codes are real, because validators check them against GB/T 2260.
 TOWN_NAME = "清溪镇"
 TOWN_LABEL = "清溪镇（演示）"
 GOVERNMENT_NAME = "清溪镇人民政府（演示）"
-DEMO_NOTE = "演示数据"
 #: Marks demo user accounts (users have no ``data_source`` column); ``.invalid`` never resolves.
 DEMO_EMAIL_DOMAIN = "demo.invalid"
 

@@ -106,8 +106,8 @@ class IdNumberFactory:
     """Issue unique, checksummed 18-character ID numbers.
 
     Uniqueness without remembering every number: a counter per (address code, birth date, sex)
-    indexes a permutation of that day's odd (male) or even (female) sequence numbers, so the
-    memory is bounded by the number of distinct birth days, not of residents.
+    walks that day's odd (male) or even (female) sequence numbers from a starting point derived
+    from the key, so memory grows with the number of distinct keys, not of residents.
     """
 
     def __init__(self):

@@ -21,7 +21,10 @@ from zhili.demo.context import DEMO, Town
 from zhili.orgs.models import BusinessUnit, Department
 from zhili.places.models import Building, Division, Grid, House, Road
 
-LANE_SPACING = {False: 55.0, True: 75.0}  # metres between parallel lanes: village, community
+#: Metres between parallel lanes, and the share of their length lined with buildings
+#: (village, community).
+LANE_SPACING = {False: 55.0, True: 75.0}
+LANE_FILL = {False: 0.55, True: 0.75}
 
 
 @dataclass
@@ -54,7 +57,7 @@ class Site:
 
 
 def build_division(town: Town, index: int) -> dict[str, int]:
-    """Plan and write one village or community; return its household and resident counts."""
+    """Plan and write one village or community; return its name and household/resident counts."""
     rng = random.Random(f"{town.spec.seed}:division:{index}")
     community = index in town.layout.communities
     root = town.names[index]
@@ -73,16 +76,16 @@ def build_division(town: Town, index: int) -> dict[str, int]:
     if main is not None:
         reserved = reserved.union(main.buffer(6))
     plans_by_grid = _programme(rng, site, targets, town.public_buildings.get(index, []))
-    spacing = LANE_SPACING[community]
+    spacing, fill = LANE_SPACING[community], LANE_FILL[community]
     placed = [
-        geo.place_buildings(shape, [p.spec for p in plans], rng, spacing, reserved)
+        geo.place_buildings(shape, [p.spec for p in plans], rng, spacing, reserved, fill)
         for shape, plans in zip(grid_shapes, plans_by_grid, strict=True)
     ]
     with transaction.atomic():
         _write_committee(town, rng, site)
         grids, workers = _write_grids(town, rng, site, grid_shapes)
-        roads = _write_roads(town, site, main, [lanes for lanes, _ in placed], rng)
-        rows = _write_buildings(town, rng, site, grids, plans_by_grid, placed, roads)
+        roads = _write_roads(town, site, main, [lanes for lanes, _ in placed])
+        rows = _write_buildings(town, site, grids, plans_by_grid, placed, roads)
         _write_micro_grids(town, site, grid_shapes, grids, workers, rows)
         dwellings = _dwellings(site, rows)
         assignments = residents.assign_households(rng, dwellings, targets["households"])
@@ -232,10 +235,10 @@ def _road(site: Site, name: str, number: int, road_class: str, lanes: int, line)
     )
 
 
-def _write_roads(town: Town, site: Site, main, lanes_by_grid, rng) -> dict:
+def _write_roads(town: Town, site: Site, main, lanes_by_grid) -> dict:
     """The division's main road and the lanes buildings were placed along.
 
-    Returns names keyed by ("main",) and (grid index, lane index) for addressing.
+    Returns road names keyed by "main" and (grid index, lane index), for addresses.
     """
     rows, names_by_key = [], {}
     main_name = site.root + ("大街" if site.community else "路")
@@ -267,9 +270,7 @@ class PlacedBuilding:
     compound: str = ""
 
 
-def _write_buildings(
-    town: Town, rng, site: Site, grids, plans_by_grid, placed, roads
-) -> list[PlacedBuilding]:
+def _write_buildings(town: Town, site: Site, grids, plans_by_grid, placed, roads) -> list[PlacedBuilding]:
     """Building rows with codes, addresses (组/门牌 or 小区/幢) and lon/lat footprints."""
     result: list[PlacedBuilding] = []
     prefix = catalog.TOWN_NAME

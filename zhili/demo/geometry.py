@@ -226,6 +226,7 @@ class Placement:
     footprint: Polygon
     lane: int | None  # index into the returned lanes, None if placed off-lane
     side: int  # +1 left of the lane direction, -1 right, 0 off-lane
+    position: float  # metres from the start of the lane
 
 
 def _rect_along(p0, direction, normal, t, spec: BuildingSpec, side: int) -> Polygon:
@@ -246,13 +247,17 @@ def place_buildings(
     rng: random.Random,
     spacing: float,
     reserved: BaseGeometry | None = None,
+    fill: float = 0.55,
 ) -> tuple[list[LineString], list[Placement]]:
     """Place footprints along parallel lanes inside ``grid``; return the lanes used and placements.
 
-    Lanes run at a random angle through the grid, ``spacing`` metres apart, starting at the
-    middle; buildings fill both sides in order. Footprints stay inside the grid (with a margin),
-    off ``reserved`` land (through roads) and clear of each other. Whatever does not fit along
-    lanes is scattered at random inside the grid, so the requested count is always met.
+    Lanes run at a random angle through the grid, ``spacing`` metres apart. Only as many lanes
+    as the buildings need are used, middle first, so that buildings line about ``fill`` of
+    their length (a settlement with fields around it); gaps are stretched to spread the
+    buildings along them. Footprints stay inside the grid (with a margin), off ``reserved``
+    land (through roads) and clear of each other. A second pass fills holes with the plain
+    gaps, then other lanes are tried; whatever still does not fit is scattered at random inside
+    the grid, so the requested count is always met.
     """
     inner = grid.buffer(-GRID_MARGIN)
     inner_p = prep(inner)
@@ -266,7 +271,6 @@ def place_buildings(
     reach = math.hypot(maxx - minx, maxy - miny)
     placed: list[Polygon] = []
     placements: list[Placement] = []
-    lanes: list[LineString] = []
 
     def fits(fp: Polygon) -> bool:
         if not inner_p.contains(fp):
@@ -275,42 +279,52 @@ def place_buildings(
             return False
         return not (placed and shapely.intersects(np.asarray(placed, dtype=object), fp).any())
 
-    i = 0
+    candidates: list[LineString] = []
     offsets = [0.0]
     for k in range(1, int(reach / spacing) + 2):
         offsets += [k * spacing, -k * spacing]
     for off in offsets:
-        if i >= len(specs):
-            break
         ox, oy = c.x + nx * off, c.y + ny * off
         line = LineString([(ox - ux * reach, oy - uy * reach), (ox + ux * reach, oy + uy * reach)])
         lane = longest_line(line.intersection(lane_area))
-        if lane is None or lane.length < 40:
-            continue
-        (ax, ay), (bx, by) = lane.coords[0], lane.coords[-1]
-        length = lane.length
-        direction = ((bx - ax) / length, (by - ay) / length)
-        normal = (-direction[1], direction[0])
-        lane_index, used = len(lanes), False
-        for side in (1, -1):
-            t = rng.uniform(2, 12)
-            while i < len(specs) and t + specs[i].width < length - 2:
-                fp = _rect_along((ax, ay), direction, normal, t, specs[i], side)
-                if fits(fp):
-                    placed.append(fp)
-                    placements.append(Placement(i, fp, lane_index, side))
-                    t += specs[i].width + specs[i].gap
-                    i += 1
-                    used = True
-                else:
-                    t += 4
-        if used:
-            lanes.append(lane)
+        if lane is not None and lane.length >= 40:
+            candidates.append(lane)
+    demand = sum(s.width + s.gap for s in specs)
+    n_lanes, capacity = 0, 0.0
+    while n_lanes < len(candidates) and capacity * fill < demand:
+        capacity += 2 * (candidates[n_lanes].length - 4)
+        n_lanes += 1
+    widths, gaps = sum(s.width for s in specs), sum(s.gap for s in specs)
+    stretch = max(1.0, (capacity * fill - widths) / gaps) if gaps else 1.0
+
+    todo = list(range(len(specs)))
+    for lanes_in_pass, factor in (
+        (range(n_lanes), stretch),
+        (range(n_lanes), 1.0),
+        (range(n_lanes, len(candidates)), 1.0),
+    ):
+        for lane_index in lanes_in_pass:
+            lane = candidates[lane_index]
+            (ax, ay), (bx, by) = lane.coords[0], lane.coords[-1]
+            length = lane.length
+            direction = ((bx - ax) / length, (by - ay) / length)
+            normal = (-direction[1], direction[0])
+            for side in (1, -1):
+                t = rng.uniform(2, 12)
+                while todo and t + specs[todo[0]].width < length - 2:
+                    spec = specs[todo[0]]
+                    fp = _rect_along((ax, ay), direction, normal, t, spec, side)
+                    if fits(fp):
+                        placed.append(fp)
+                        placements.append(Placement(todo.pop(0), fp, lane_index, side, t))
+                        t += spec.width + spec.gap * factor
+                    else:
+                        t += 4
     # Off-lane fallback: random spots, then (last resort) allow touching neighbours.
     attempts = 0
-    while i < len(specs):
+    while todo:
         attempts += 1
-        spec = specs[i]
+        spec = specs[todo[0]]
         px, py = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
         fp = affinity.rotate(
             box(px, py, px + spec.width, py + spec.depth), math.degrees(angle), origin=(px, py)
@@ -318,12 +332,17 @@ def place_buildings(
         ok = fits(fp) if attempts < 400 else inner_p.contains(fp)
         if ok:
             placed.append(fp)
-            placements.append(Placement(i, fp, None, 0))
-            i += 1
+            placements.append(Placement(todo.pop(0), fp, None, 0, 0.0))
             attempts = 0
         elif attempts > 5000:
             raise RuntimeError("Could not place a building inside its grid; the grid is too small.")
-    return lanes, placements
+    # Number the lanes that got buildings 0, 1, … and order placements along them.
+    used = sorted({p.lane for p in placements if p.lane is not None})
+    renumber = {old: new for new, old in enumerate(used)}
+    for p in placements:
+        p.lane = renumber.get(p.lane)
+    placements.sort(key=lambda p: (p.lane is None, p.lane or 0, -p.side, p.position))
+    return [candidates[k] for k in used], placements
 
 
 def compound_outline(grid: BaseGeometry, footprints: list[Polygon]) -> BaseGeometry:

@@ -73,7 +73,9 @@ def compose_permanent(rng: random.Random, size: int) -> list[Member]:
     """Members of a local family of ``size`` people, head first."""
     if size == 1:
         if rng.random() < 0.15:  # an elderly person living alone
-            return [Member("head", round(rng.triangular(66, 96, 76)), "F" if rng.random() < 0.6 else "M", True)]
+            return [
+                Member("head", round(rng.triangular(66, 96, 76)), "F" if rng.random() < 0.6 else "M", True)
+            ]
         return [Member("head", round(rng.triangular(22, 65, 38)), _child_sex(rng), True)]
     weights = {
         2: {"elders": 50, "young": 28, "single_parent": 12, "skip": 10},
@@ -228,7 +230,7 @@ def occupation(rng: random.Random, age: int, sex: str, table: tuple) -> str:
 def political_status(rng: random.Random, age: int, sex: str, floating: bool) -> str:
     if age >= 18:
         roll = rng.random()
-        party = (0.03 if floating else 0.075) * (1.3 if sex == "M" else 0.7) * (1.2 if age >= 45 else 1.0)
+        party = (0.025 if floating else 0.062) * (1.3 if sex == "M" else 0.7) * (1.2 if age >= 45 else 1.0)
         if roll < party:
             return "party"
         if roll < party + 0.003:

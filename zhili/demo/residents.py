@@ -106,7 +106,7 @@ def write_people(town: Town, rng: random.Random, site, assignments, n_residents:
     town.bulk(Resident, residents)
     _write_tags(town, rng, families)
     _write_registrations(town, rng, families, employers)
-    return {"households": len(households), "residents": len(residents)}
+    return {"name": site.name, "households": len(households), "residents": len(residents)}
 
 
 def _home(rng: random.Random, kind: str) -> tuple[codes.Place, str]:
@@ -178,9 +178,9 @@ def _write_tags(town: Town, rng: random.Random, families) -> None:
                 has.add("低保户")
             if (has & {"独居老人", "残疾人"}) and not working_age and rng.random() < 0.15:
                 has.add("特困人员")
-            if p.row.residence_type != "floating" and 22 <= p.age <= 80:
-                if rng.random() < (0.025 if p.row.sex == "M" else 0.002):
-                    has.add("退役军人")
+            veteran_odds = 0.025 if p.row.sex == "M" else 0.002
+            if p.row.residence_type != "floating" and 22 <= p.age <= 80 and rng.random() < veteran_odds:
+                has.add("退役军人")
             if 18 <= p.age <= 60 and rng.random() < 0.003:
                 has.add("重点人员")
             if p.row.political_status in ("party", "probationary"):

@@ -16,7 +16,7 @@ class DemoSpec:
 
     At ``density=1`` a scale unit holds 2,000 buildings, 6,000 households, 15,000 residents and
     300 business units. ``density`` shrinks every village alike (tests use 0.05) while keeping
-    the grid structure (5 basic grids per village) intact.
+    the grid structure (5 basic grids per village, see ``geometry.split_village``) intact.
     """
 
     scale: int = 1
@@ -24,7 +24,6 @@ class DemoSpec:
     seed: int = SEED
     villages_per_unit: int = 5
     communities_per_unit: int = 3
-    grids_per_village: int = 5
     # Per administrative village / community at density 1.
     village_buildings: int = 280
     community_buildings: int = 200
