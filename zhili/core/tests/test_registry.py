@@ -1,5 +1,6 @@
 """The registry itself: every registered model is complete, checked, and covered by the generic tests."""
 
+import contextlib
 import importlib
 
 import pytest
@@ -15,10 +16,8 @@ pytestmark = pytest.mark.req("R-11.1")
 def test_every_registered_model_has_a_generic_test_class():
     for config in apps.get_app_configs():
         if config.name.startswith("zhili."):
-            try:
+            with contextlib.suppress(ModuleNotFoundError):
                 importlib.import_module(f"{config.name}.tests.test_registered")
-            except ModuleNotFoundError:
-                pass
     covered = set()
     stack = list(RegisteredModelTests.__subclasses__())
     while stack:
@@ -45,4 +44,11 @@ def test_rest_collection_names():
 def test_every_registered_model_inherits_the_base_fields():
     for entry in registry:
         names = {f.name for f in entry.meta.get_fields()}
-        assert {"created_at", "updated_at", "created_by", "updated_by", "data_source", "owner_unit"} <= names, entry
+        assert {
+            "created_at",
+            "updated_at",
+            "created_by",
+            "updated_by",
+            "data_source",
+            "owner_unit",
+        } <= names, entry
