@@ -75,7 +75,7 @@ def cmd_up(args) -> int:
     ensure_first_admin()
     from zhili.server import serve
 
-    return serve(args.host, args.port, threads=args.threads)
+    return serve(args.host, args.port, threads=args.threads, workers=args.workers)
 
 
 def cmd_demo(args) -> int:
@@ -144,8 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--threads",
         type=int,
-        default=int(os.environ.get("ZHILI_THREADS", "8")),
-        help="worker threads; each holds at most one database connection (default 8)",
+        default=int(os.environ.get("ZHILI_THREADS", "6")),
+        help="threads per worker process; each holds at most one database connection (default 6)",
+    )
+    up.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("ZHILI_WORKERS", "0")) or None,
+        help="worker processes (default: one per core, at most 4; 1 on Windows)",
     )
     up.add_argument("--no-demo", action="store_true", help="do not load the demo town into an empty database")
     demo = sub.add_parser("demo", help=COMMANDS["demo"], description=COMMANDS["demo"])

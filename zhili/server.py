@@ -1,51 +1,147 @@
 """Serve Zhili with waitress (a production WSGI server) plus the in-process job scheduler.
 
-The thread pool is fixed, so the number of database connections is bounded by ``threads``
-(and on PostgreSQL by the connection pool's ``ZHILI_DB_POOL_MAX``): the server never opens
-more connections than the database allows.
+On POSIX systems ``workers`` processes share one listening socket (pre-fork), so the
+server uses every core; each worker has a fixed pool of ``threads``. The parent process runs
+the background jobs and supervises the workers. On Windows there is one worker.
+
+Database connections are bounded: every thread holds at most one connection, and on
+PostgreSQL each worker's connection pool is capped so that all workers together never open
+more than ``ZHILI_DB_POOL_MAX`` connections (see docs/adr/0003).
 """
 
+import contextlib
+import os
 import signal
+import socket
 import sys
+import time
 
 
-def serve(host: str, port: int, threads: int = 8) -> int:
+def default_workers() -> int:
+    """Return the default number of worker processes: one per core (at most 4) where fork exists."""
+    if not hasattr(os, "fork"):
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def cap_pool(workers: int, threads: int) -> int | None:
+    """Give each worker its share of the PostgreSQL pool; return the per-worker size (None: no pool)."""
     from django.conf import settings
+
+    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
+    if not isinstance(pool, dict):
+        return None
+    share = max(1, min(threads, settings.DB_POOL_MAX // workers))
+    pool["max_size"] = share
+    pool["min_size"] = min(pool.get("min_size", 1), share)
+    return share
+
+
+def release_connections() -> None:
+    """Close every database connection (and pool) before forking: children open their own."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+        close_pool = getattr(connection, "close_pool", None)
+        if close_pool is not None:
+            close_pool()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.create_server((host, port), family=family, backlog=2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_worker(sock: socket.socket, threads: int) -> None:
     from waitress import create_server
 
-    from zhili.core.jobs import Scheduler
     from zhili.wsgi import application
 
-    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql") and threads > settings.DB_POOL_MAX:
-        print(
-            f"warning: {threads} threads but a pool of {settings.DB_POOL_MAX} connections; "
-            "requests will wait for a connection",
-            file=sys.stderr,
-        )
     server = create_server(
         application,
-        host=host,
-        port=port,
+        sockets=[sock],
         threads=threads,
         ident="zhili",
         connection_limit=max(100, threads * 16),
         channel_timeout=60,
     )
+    try:
+        server.run()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.close()
+
+
+def serve(host: str, port: int, threads: int = 8, workers: int | None = None) -> int:
+    from zhili.core.jobs import Scheduler
+
+    workers = workers or default_workers()
+    if not hasattr(os, "fork"):
+        workers = 1
+    share = cap_pool(workers, threads)
+    if share is not None and share < threads:
+        print(
+            f"note: {workers} worker(s) × {threads} threads share {share} pooled database connections per "
+            "worker (ZHILI_DB_POOL_MAX); requests wait briefly for a connection",
+            file=sys.stderr,
+        )
+    release_connections()
+    sock = listen(host, port)
+    children = []
+    for _ in range(workers if workers > 1 else 0):
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            run_worker(sock, threads)
+            os._exit(0)
+        children.append(pid)
+
     scheduler = Scheduler()
     scheduler.start()
     shown_host = f"[{host}]" if ":" in host else host
-    print(f"Zhili is running at http://{shown_host}:{port}/  (Ctrl-C to stop)", flush=True)
+    print(
+        f"Zhili is running at http://{shown_host}:{port}/  ({workers} worker(s) × {threads} threads; "
+        "Ctrl-C to stop)",
+        flush=True,
+    )
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        server.run()
+        if children:
+            while True:
+                pid, _status = os.wait()
+                if pid in children:
+                    print(f"worker {pid} exited; stopping", file=sys.stderr, flush=True)
+                    break
+        else:
+            run_worker(sock, threads)
     except KeyboardInterrupt:
         pass
     finally:
         print("\nStopping Zhili…", flush=True)
         scheduler.stop()
-        server.close()
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for pid in children:
+            while time.monotonic() < deadline:
+                try:
+                    done, _status = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if done:
+                    break
+                time.sleep(0.05)
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        sock.close()
     return 0

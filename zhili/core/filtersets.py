@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from zhili.core.fields import BBoxField, GeometryField
 from zhili.core.forms import BootstrapMixin, DateInput
 from zhili.core.permissions import restrict
 
@@ -26,12 +27,13 @@ class IdFilter(django_filters.Filter):
 
 def _related_queryset(model):
     def queryset(request):
-        manager = model._default_manager
-        if request is None:
-            return manager.all()
-        if hasattr(manager, "restrict"):
-            return manager.restrict(request.user, "view")
-        return manager.all()
+        queryset = model._default_manager.all()
+        heavy = [f.name for f in model._meta.concrete_fields if isinstance(f, GeometryField | BBoxField)]
+        if heavy:
+            queryset = queryset.defer(*heavy)
+        if request is not None and hasattr(queryset, "restrict"):
+            queryset = queryset.restrict(request.user, "view")
+        return queryset
 
     return queryset
 
@@ -113,8 +115,7 @@ def _filter_form():
 def filtered_queryset(entry, request, action: str = "view"):
     """Return (filterset, queryset) for a request: restricted first, then filtered."""
     queryset = restrict(entry.model._default_manager.all(), request.user, action)
-    if entry.select_related:
-        queryset = queryset.select_related(*entry.select_related)
+    queryset = entry.with_related(queryset)
     filterset = build_filterset_cached(entry)(request.GET or None, queryset=queryset, request=request)
     return filterset, filterset.qs if filterset.is_bound and filterset.is_valid() else (
         queryset.none() if filterset.is_bound else queryset

@@ -138,6 +138,24 @@ class ModelEntry:
         names = ["id", *(f.name for f in self.data_fields()), *(f.name for f in self.meta.many_to_many)]
         return (*names, "data_source", "created_at", "updated_at")
 
+    def with_related(self, queryset):
+        """Return ``queryset`` joined to the entry's ``select_related`` relations, without their
+        geometry columns: list pages show a related record's name, never its shape."""
+        if not self.select_related:
+            return queryset
+        deferred = []
+        for path in self.select_related:
+            model = self.model
+            for part in path.split("__"):
+                model = model._meta.get_field(part).related_model
+            deferred += [
+                f"{path}__{f.name}"
+                for f in model._meta.concrete_fields
+                if isinstance(f, GeometryField | BBoxField)
+            ]
+        queryset = queryset.select_related(*self.select_related)
+        return queryset.defer(*deferred) if deferred else queryset
+
     def get_filter_fields(self) -> tuple[str, ...]:
         if self.filter_fields is not None:
             return self.filter_fields

@@ -57,8 +57,6 @@ class EntryViewSet(viewsets.ModelViewSet):
         queryset = restrict(
             self.entry.model._default_manager.all(), self.request.user, self.model_action or "view"
         )
-        if self.entry.select_related:
-            queryset = queryset.select_related(*self.entry.select_related)
         m2m = [f.name for f in self.entry.meta.many_to_many if f.name in self.entry.get_form_fields()]
         if m2m:
             queryset = queryset.prefetch_related(*m2m)
