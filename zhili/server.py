@@ -31,7 +31,8 @@ def cap_pool(workers: int, threads: int) -> int | None:
     pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool")
     if not isinstance(pool, dict):
         return None
-    share = max(1, min(threads, settings.DB_POOL_MAX // workers))
+    # One connection stays for the supervising process's job scheduler (a single thread).
+    share = max(1, min(threads, (settings.DB_POOL_MAX - 1) // workers))
     pool["max_size"] = share
     pool["min_size"] = min(pool.get("min_size", 1), share)
     return share
