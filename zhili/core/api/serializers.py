@@ -6,10 +6,12 @@ import json
 
 import shapely
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
+from rest_framework.settings import api_settings
 
 from zhili.core.fields import GeometryField, parse_geometry, validate_geometry
 from zhili.core.masking import is_sensitive, mask_value
@@ -98,7 +100,7 @@ class ModelSerializer(serializers.ModelSerializer):
         default serializers use, a direct getter gives the same output (checked by
         ``test_fast_representation_matches_drf``). Other fields keep DRF's path.
         """
-        plan = getattr(self, "_plan", None)
+        plan = getattr(self, "_plan", None) or type(self).__dict__.get("_class_plan")
         if plan is not None:
             return plan
         plan = []
@@ -108,7 +110,7 @@ class ModelSerializer(serializers.ModelSerializer):
             attr = field.source_attrs[0] if single else None
             kind = type(field)
             if isinstance(field, serializers.SerializerMethodField):
-                plan.append((name, "method", getattr(self, field.method_name)))
+                plan.append((name, "method", field.method_name))
             elif single and isinstance(field, serializers.PrimaryKeyRelatedField):
                 model_field = self.Meta.model._meta.get_field(attr)
                 plan.append((name, "attr", model_field.attname))
@@ -118,21 +120,43 @@ class ModelSerializer(serializers.ModelSerializer):
                 and isinstance(field.child_relation, serializers.PrimaryKeyRelatedField)
             ):
                 plan.append((name, "pks", attr))
-            elif single and kind in (
-                serializers.CharField,
-                serializers.ChoiceField,
-                serializers.BooleanField,
-                serializers.IntegerField,
-                serializers.FloatField,
+            elif (
+                single
+                and kind
+                in (
+                    serializers.CharField,
+                    serializers.ChoiceField,
+                    serializers.BooleanField,
+                    serializers.IntegerField,
+                    serializers.FloatField,
+                    serializers.ReadOnlyField,
+                )
+                or (
+                    single
+                    and kind is serializers.BigIntegerField
+                    and not getattr(field, "coerce_to_string", False)
+                )
             ):
                 plan.append((name, "attr", attr))
             elif single and kind is serializers.DateField:
                 plan.append((name, "date", attr))
-            elif single and kind is serializers.DateTimeField:
-                plan.append((name, "datetime", (attr, field)))
+            elif (
+                single
+                and kind is serializers.DateTimeField
+                and getattr(field, "format", None) is None
+                and api_settings.DATETIME_FORMAT.lower() == ISO_8601
+                and not hasattr(field, "timezone")
+            ):
+                plan.append((name, "datetime", attr))
+            elif single and kind is GeoJSONField:
+                plan.append((name, "geojson", (attr, field)))
             else:
                 plan.append((name, "drf", field))
         self._plan = plan
+        if all(how != "drf" for _name, how, _arg in plan):
+            # Nothing in the plan depends on this instance: later serializers of the class reuse it
+            # and never build their fields for reading (DRF rebuilds them on every request).
+            type(self)._class_plan = plan
         return plan
 
     def fast_representation(self, instance) -> dict:
@@ -141,7 +165,7 @@ class ModelSerializer(serializers.ModelSerializer):
             if how == "attr":
                 data[name] = getattr(instance, arg)
             elif how == "method":
-                data[name] = arg(instance)
+                data[name] = getattr(self, arg)(instance)
             elif how == "pks":
                 cache = getattr(instance, "_prefetched_objects_cache", {})
                 rows = cache[arg] if arg in cache else getattr(instance, arg).all()
@@ -150,6 +174,13 @@ class ModelSerializer(serializers.ModelSerializer):
                 value = getattr(instance, arg)
                 data[name] = value.isoformat() if value is not None else None
             elif how == "datetime":
+                value = getattr(instance, arg)
+                if value:
+                    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+                    data[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
+                else:
+                    data[name] = None
+            elif how == "geojson":
                 value = getattr(instance, arg[0])
                 data[name] = arg[1].to_representation(value) if value is not None else None
             else:
@@ -174,7 +205,19 @@ class ModelSerializer(serializers.ModelSerializer):
         return data
 
 
+_serializers: dict = {}
+
+
 def build_serializer(entry) -> type[serializers.ModelSerializer]:
+    """Return the entry's serializer class (declared, or built once from the model)."""
+    if entry.serializer is not None:
+        return entry.serializer
+    if entry.model not in _serializers:
+        _serializers[entry.model] = _build_serializer(entry)
+    return _serializers[entry.model]
+
+
+def _build_serializer(entry) -> type[serializers.ModelSerializer]:
     """Return the entry's serializer class, building one from the model when none is declared."""
     if entry.serializer is not None:
         return entry.serializer
