@@ -287,14 +287,14 @@ class ColumnConverter:
             if f.has_default():
                 return f.get_default()
             return None if f.null else ""
+        if isinstance(text, str) and "\x00" in text:
+            raise ValidationError(_("Null characters are not allowed."))
         if self.plain_text:
             if self.max_length is not None and len(text) > self.max_length:
                 raise ValidationError(
                     _("At most %(n)s characters (this value has %(len)s)."),
                     params={"n": self.max_length, "len": len(text)},
                 )
-            if "\x00" in text:
-                raise ValidationError(_("Null characters are not allowed."))
             for validator in self.validators:
                 validator(text)
             return text

@@ -54,3 +54,24 @@ class LoginRequiredMiddleware:
         if request.path.startswith(self.OPEN_PREFIXES):
             return None
         return redirect_to_login(request.get_full_path())
+
+
+class RejectNulBytesMiddleware:
+    """Answer 400 to a NUL byte in the path or query string.
+
+    No value of ours can contain one, and PostgreSQL refuses them in text, so a NUL that reached
+    a query would end as a server error (R-10.3-input).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any(
+            "\x00" in value for values in request.GET.lists() for value in values[1]
+        ):
+            from django.http import HttpResponseBadRequest
+            from django.utils.translation import gettext as _
+
+            return HttpResponseBadRequest(_("The request contains a NUL character."))
+        return self.get_response(request)

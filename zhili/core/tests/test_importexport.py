@@ -88,3 +88,11 @@ def test_export_is_re_importable(admin_client, admin_user):
     assert result.ok, result.errors
     again = Resident.objects.get()
     assert (again.name, again.grid, again.residence_type) == ("丙", grid, "floating")
+
+
+def test_nul_characters_are_refused_on_every_database(admin_user):
+    grid = make_grid()
+    text = f"name,id_number,grid,tags\n甲,{make_id_number(seq=51)},{grid.code}\x00,独居\x00老人\n"
+    with pytest.raises(ImportFileError):
+        run(text, admin_user)
+    assert Resident.objects.count() == 0
