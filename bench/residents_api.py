@@ -5,7 +5,8 @@ chunk; ~40 grids per 15,000 residents; 10 tags on ~5 % of residents), starts
 ``python -m zhili.cli up --no-demo`` on 127.0.0.1, signs in through /accounts/login/ and
 loads ``/api/people/residents/?grid=<id>&tags=<id>&page_size=50`` (rotating grids and tags)
 with wrk (or a Python keep-alive thread pool when wrk is missing) at --concurrency, then at
-32 against the server's own configuration (8 threads; on PostgreSQL a pool of 10).
+32 against the server's own configuration (one worker per core, 6 threads each; on PostgreSQL a
+pool of 10 shared by the workers).
 
     python bench/residents_api.py [--residents 1000000] [--database sqlite|postgresql|both]
                                   [--concurrency 16] [--seconds 20]
@@ -18,6 +19,7 @@ import contextlib
 import cProfile
 import io
 import json
+import os
 import pstats
 import random
 import re
@@ -558,7 +560,7 @@ def run(args) -> dict:
         output = server.output()
         figures["server_too_many_clients"] = output.lower().count("too many clients")
         figures["server_tracebacks"] = output.count("Traceback")
-        figures["server_threads"] = args.threads or 8
+        figures["server_threads"] = f"{args.threads or 6} per worker × {os.cpu_count()} workers"
         connections.close_all()
     return figures
 
