@@ -55,7 +55,7 @@ def sign_in(page, base):
     page.wait_for_url(f"{base}/")
 
 
-@pytest.mark.req("R-0-elements", "R-0-twin", "R-11.1")
+@pytest.mark.req("R-0-elements", "R-11.1")
 def test_sign_in_dashboard_map_list_filter_detail(live_server, town, browser):
     page = browser.new_page()
     errors = []

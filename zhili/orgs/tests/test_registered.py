@@ -25,7 +25,7 @@ class TestDepartment(RegisteredModelTests):
         ]
 
 
-@pytest.mark.req("R-6.2.1")
+@pytest.mark.req("R-0-elements")
 class TestBusinessUnit(RegisteredModelTests):
     model = BusinessUnit
     update_data = {"employees": 12}
