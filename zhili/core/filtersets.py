@@ -56,11 +56,13 @@ class BaseFilterSet(django_filters.FilterSet):
         return queryset.filter(condition)
 
 
-def build_filterset(entry) -> type[django_filters.FilterSet]:
+def build_filterset(entry, *, api: bool = False) -> type[django_filters.FilterSet]:
     """Return the entry's FilterSet class, building one from the model when none is declared.
 
-    Relations to small lookup tables get a select list (restricted to what the user may see);
-    relations to large tables filter by id, so "residents of household 5" is ``?household=5``.
+    On pages, relations to small lookup tables get a select list (restricted to what the user may
+    see); relations to large tables filter by id, so "residents of household 5" is
+    ``?household=5``. The API filters every relation by id: it needs no choice list, and the
+    rows themselves are already restricted, so an id outside the user's scope finds nothing.
     """
     if entry.filterset is not None:
         return entry.filterset
@@ -73,7 +75,7 @@ def build_filterset(entry) -> type[django_filters.FilterSet]:
         if field.many_to_many or field.many_to_one or field.one_to_one:
             target = field.related_model
             small = target in registry and registry.get(target).lookup
-            if small:
+            if small and not api:
                 attrs[name] = django_filters.ModelChoiceFilter(
                     queryset=_related_queryset(target), label=label
                 )
@@ -125,7 +127,8 @@ def filtered_queryset(entry, request, action: str = "view"):
 _cache: dict = {}
 
 
-def build_filterset_cached(entry):
-    if entry.model not in _cache:
-        _cache[entry.model] = build_filterset(entry)
-    return _cache[entry.model]
+def build_filterset_cached(entry, *, api: bool = False):
+    key = (entry.model, api)
+    if key not in _cache:
+        _cache[key] = build_filterset(entry, api=api)
+    return _cache[key]

@@ -142,7 +142,7 @@ def build_viewset(entry) -> type[EntryViewSet]:
         {
             "entry": entry,
             "serializer_class": build_serializer(entry),
-            "filterset_class": build_filterset_cached(entry),
+            "filterset_class": build_filterset_cached(entry, api=True),
             "search_fields": search,
             "ordering_fields": ordering,
             "queryset": entry.model._default_manager.none(),
