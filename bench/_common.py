@@ -82,6 +82,20 @@ def process_tree(pid: int) -> list[int]:
 # ---------------------------------------------------------------- databases
 
 
+def args_without_database(argv) -> list[str]:
+    """Return the command-line arguments without ``--database`` (to re-run a script per database)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    out, skip = [], False
+    for item in args:
+        if skip:
+            skip = False
+        elif item == "--database":
+            skip = True
+        elif not item.startswith("--database="):
+            out.append(item)
+    return out
+
+
 def pg_reachable() -> bool:
     try:
         import psycopg

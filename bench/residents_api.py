@@ -40,6 +40,7 @@ from _common import (  # noqa: E402
     BenchEnvironment,
     Browser,
     ZhiliServer,
+    args_without_database,
     fmt,
     free_port,
     loadavg,
@@ -701,7 +702,7 @@ def main(argv=None) -> int:
             print("PostgreSQL at 127.0.0.1:5432 is not reachable: SQLite only.")
         collected = []
         for database in databases:
-            child = [sys.executable, __file__, *_forward(argv), "--database", database, "--json"]
+            child = [sys.executable, __file__, *args_without_database(argv), "--database", database, "--json"]
             proc = subprocess.Popen(child, stdout=subprocess.PIPE, text=True, encoding="utf-8")
             for line in proc.stdout:
                 if line.startswith(RESULT_PREFIX):
@@ -722,21 +723,6 @@ def main(argv=None) -> int:
     if args.json:
         print(RESULT_PREFIX + json.dumps(figures, ensure_ascii=False))
     return 0
-
-
-def _forward(argv) -> list[str]:
-    args = list(sys.argv[1:] if argv is None else argv)
-    out, skip = [], False
-    for item in args:
-        if skip:
-            skip = False
-            continue
-        if item == "--database":
-            skip = True
-            continue
-        if not item.startswith("--database="):
-            out.append(item)
-    return out
 
 
 if __name__ == "__main__":
