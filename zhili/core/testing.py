@@ -42,19 +42,22 @@ class RegisteredModelTests(TestCase):
     update_data: dict = {}
     __test__ = False
 
+    #: What a model's test class must define (checked when the class is defined):
+    #: ``make_object(self)`` returns one saved object; ``csv_rows(self)`` returns at least two
+    #: valid import rows keyed by field name (``longitude``/``latitude`` for points).
+    REQUIRED_DATA = ("make_object", "csv_rows")
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls.__test__ = cls.model is not None
+        if cls.__test__:
+            missing = [name for name in cls.REQUIRED_DATA if not callable(getattr(cls, name, None))]
+            if missing:
+                raise TypeError(
+                    f"{cls.__name__} must define " + " and ".join(f"{name}()" for name in missing)
+                )
 
     # -- data supplied by the model's test file -------------------------------------------------
-
-    def make_object(self):
-        """Return one saved object of the model."""
-        raise NotImplementedError(f"{type(self).__name__} must define make_object()")
-
-    def csv_rows(self) -> list[dict]:
-        """Return at least two valid import rows keyed by field name (``longitude``/``latitude`` for points)."""
-        raise NotImplementedError(f"{type(self).__name__} must define csv_rows()")
 
     def api_data(self) -> dict:
         """Return a valid API create payload (defaults to ``form_data``)."""
@@ -114,6 +117,16 @@ class RegisteredModelTests(TestCase):
     def _import(self, upload):
         self.login(self.admin)
         return self.client.post(self.url("import"), {"file": upload})
+
+    def assertImported(self, response, before: int, rows: list) -> None:  # noqa: N802 (unittest style)
+        """Assert that an import page answered 200 and created one object per row."""
+        context = response.context
+        self.assertEqual(
+            response.status_code,
+            200,
+            (context["result"] and context["result"].errors) or context["file_error"],
+        )
+        self.assertEqual(self.model.objects.count(), before + len(rows))
 
     # -- pages -----------------------------------------------------------------------------------
 
@@ -221,14 +234,7 @@ class RegisteredModelTests(TestCase):
         rows = self.csv_rows()
         before = self.model.objects.count()
         response = self._import(self._table_file(rows, "csv", "utf-8"))
-        self.assertEqual(
-            response.status_code,
-            200,
-            response.context["result"]
-            and response.context["result"].errors
-            or response.context["file_error"],
-        )
-        self.assertEqual(self.model.objects.count(), before + len(rows))
+        self.assertImported(response, before, rows)
         created = self.model.objects.order_by("-pk")[: len(rows)]
         self.assertTrue(all(o.data_source == "import" for o in created))
         self.assertEqual(
@@ -239,23 +245,13 @@ class RegisteredModelTests(TestCase):
         )
         self.model.objects.filter(pk__in=[o.pk for o in created]).delete()
         response = self._import(self._table_file(rows, "csv", "gbk", headers_as="verbose"))
-        self.assertEqual(
-            response.status_code,
-            200,
-            response.context["result"]
-            and response.context["result"].errors
-            or response.context["file_error"],
-        )
-        self.assertEqual(self.model.objects.count(), before + len(rows))
+        self.assertImported(response, before, rows)
 
     def test_import_xlsx(self):
         rows = self.csv_rows()
         before = self.model.objects.count()
         response = self._import(self._table_file(rows, "xlsx", headers_as="verbose"))
-        self.assertEqual(
-            response.status_code, 200, response.context["result"] and response.context["result"].errors
-        )
-        self.assertEqual(self.model.objects.count(), before + len(rows))
+        self.assertImported(response, before, rows)
 
     def test_import_is_all_or_nothing(self):
         rows = self.csv_rows()

@@ -3,6 +3,7 @@
 import json
 import math
 
+import shapely
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -83,26 +84,14 @@ def layer(request, label):
         queryset = queryset.filter(
             bbox_maxx__gte=minx, bbox_minx__lte=maxx, bbox_maxy__gte=miny, bbox_miny__lte=maxy
         )
-    field = entry.geometry_field.attname
-    extra = [f.attname for f in entry.data_fields() if f.choices and not f.is_relation][:2]
-    rows = queryset.values_list("pk", field, *extra)[:MAX_FEATURES]
-    model_field = entry.geometry_field
+    geometry_name = entry.geometry_field.name
+    extra = [f.name for f in entry.data_fields() if f.choices and not f.is_relation][:2]
+    objects = queryset.only("pk", geometry_name, *_name_fields(entry), *extra)[:MAX_FEATURES]
     features = []
-    detail = reverse(entry.url_name("detail"), args=[0])[:-2]
-    names = {}
-    for obj in entry.model._default_manager.filter(pk__in=[r[0] for r in rows]).only(
-        "pk", *_name_fields(entry)
-    ):
-        names[obj.pk] = str(obj)
-    for row in rows:
-        pk, raw = row[0], row[1]
-        props = {"id": pk, "name": names.get(pk, ""), "url": f"{detail}{pk}/"}
-        props.update(zip(extra, row[2:], strict=True))
-        geometry = raw if isinstance(raw, str) else None
-        if geometry is None:
-            import shapely
-
-            geometry = shapely.to_geojson(model_field.to_python(raw))
+    for obj in objects:
+        props = {"id": obj.pk, "name": str(obj), "url": obj.get_absolute_url()}
+        props.update((name, getattr(obj, name)) for name in extra)
+        geometry = shapely.to_geojson(getattr(obj, geometry_name))
         features.append(
             f'{{"type":"Feature","geometry":{geometry},"properties":{json.dumps(props, ensure_ascii=False)}}}'
         )
