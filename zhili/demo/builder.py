@@ -20,6 +20,7 @@ from zhili.demo import catalog, cleanup, names
 from zhili.demo import geometry as geo
 from zhili.demo.context import DEMO, Town
 from zhili.demo.division import build_division
+from zhili.demo.hooks import demo_hooks
 from zhili.demo.spec import SEED, DemoSpec
 from zhili.orgs.models import Department
 from zhili.people.models import Tag
@@ -73,6 +74,9 @@ def build_demo(
                 f"{made['residents']:,} residents; total {town.counts['people.Resident']:,} residents "
                 f"({time.monotonic() - started:.0f} s)"
             )
+    for hook in demo_hooks():
+        write(f"  {hook.name}…")
+        hook.build(town, write)
     counts = dict(sorted(town.counts.items()))
     write(f"Demo town built in {time.monotonic() - started:.1f} s:")
     for label, count in counts.items():

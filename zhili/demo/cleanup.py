@@ -13,6 +13,7 @@ from django.db.models.deletion import get_candidate_relations_to_delete
 from zhili.accounts.models import User
 from zhili.demo import catalog
 from zhili.demo.context import DEMO
+from zhili.demo.hooks import demo_hooks
 from zhili.orgs.models import BusinessUnit, Department
 from zhili.people.models import FloatingRegistration, Household, Resident, Tag
 from zhili.places.models import Building, Division, Grid, House, Road
@@ -97,6 +98,9 @@ def delete_demo(write=None) -> dict[str, int]:
             deleted[label] = deleted.get(label, 0) + count
             write(f"  deleted {count:,} {label}")
 
+    for hook in reversed(demo_hooks()):
+        if hook.delete is not None:
+            hook.delete(write)
     through = Resident.tags.through
     with transaction.atomic():
         count, _ = through.objects.filter(resident__data_source=DEMO).delete()
