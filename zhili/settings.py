@@ -166,6 +166,8 @@ if env_bool("ZHILI_BEHIND_TLS_PROXY", False):
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first, so that an anonymous or bad-token API call is answered 401 with WWW-Authenticate.
+        "zhili.accounts.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["zhili.core.api.permissions.ActionPermission"],

@@ -13,7 +13,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert client.get("/accounts/login/").status_code == 200
-    assert client.get("/api/people/residents/").status_code == 403
+    assert client.get("/api/people/residents/").status_code == 401  # with WWW-Authenticate: Token
 
 
 @pytest.mark.req("R-0-i18n")
