@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "zhili.places",
     "zhili.people",
     "zhili.dashboard",
+    "zhili.geo",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +231,12 @@ ZHILI = {
     "IMPORT_MAX_ERRORS": 500,
     "CONFORMANCE_REPORT": os.environ.get("ZHILI_CONFORMANCE_REPORT", str(DATA_DIR / "conformance.json")),
     "MAP_CENTER": [119.96, 30.27],
+    # Optional online/intranet base tiles for the map page, e.g. Tianditu with a key
+    # ("https://t0.tianditu.gov.cn/vec_w/wmts?...&tk=KEY"); empty = the town's own data only.
+    "MAP_TILE_URL": os.environ.get("ZHILI_MAP_TILE_URL", ""),
+    # WMTS tile cache (default: <data dir>/tiles) and storey height of the 3D view.
+    "TILE_CACHE_DIR": os.environ.get("ZHILI_TILE_CACHE_DIR", ""),
+    "FLOOR_HEIGHT_M": 3.0,
     "UNIT_MODEL": "orgs.Department",
 }
 NAV_GROUPS = [

@@ -191,3 +191,34 @@ class Road(GeoModel):
     def save(self, *args, **kwargs):
         self.length_m = round(length_m(self.geometry), 1) if self.geometry is not None else None
         super().save(*args, **kwargs)
+
+
+class WaterBody(GeoModel):
+    """A river, lake, pond or canal: part of the town's own base map (R-0-twin)."""
+
+    class Kind(models.TextChoices):
+        RIVER = "river", _("River")
+        LAKE = "lake", _("Lake")
+        POND = "pond", _("Pond")
+        CANAL = "canal", _("Canal")
+        RESERVOIR = "reservoir", _("Reservoir")
+
+    code = models.CharField(_("water body code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.POND)
+    division = models.ForeignKey(
+        Division,
+        verbose_name=_("division"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="water_bodies",
+    )
+    geometry = GeometryField(_("outline"), geom_types=AREAL, null=True, blank=True)
+
+    class Meta(GeoModel.Meta):
+        verbose_name = _("water body")
+        verbose_name_plural = _("water bodies")
+
+    def __str__(self):
+        return self.name

@@ -1,5 +1,5 @@
 from zhili.core.registry import register
-from zhili.places.models import Building, Division, Grid, House, Road
+from zhili.places.models import Building, Division, Grid, House, Road, WaterBody
 
 register(
     Division,
@@ -52,4 +52,13 @@ register(
     search_fields=("name", "code"),
     list_fields=("code", "name", "road_class", "lanes", "length_m", "division"),
     order=50,
+)
+register(
+    WaterBody,
+    group="community",
+    icon="water",
+    natural_key="code",
+    search_fields=("name", "code"),
+    list_fields=("code", "name", "kind", "division"),
+    order=55,
 )

@@ -1,5 +1,5 @@
 from zhili.core.urls import model_urls
-from zhili.places.models import Building, Division, Grid, House, Road
+from zhili.places.models import Building, Division, Grid, House, Road, WaterBody
 
 app_name = "places"
 urlpatterns = [
@@ -8,4 +8,5 @@ urlpatterns = [
     *model_urls(Building),
     *model_urls(House),
     *model_urls(Road),
+    *model_urls(WaterBody),
 ]

@@ -69,3 +69,12 @@ def make_id_number(birth="19800101", seq=None, region="330106") -> str:
     seq = seq if seq is not None else next(_seq) % 999 + 1
     first17 = f"{region}{birth}{seq:03d}"
     return first17 + id_check_char(first17)
+
+
+def make_water_body(code=None):
+    from zhili.places.models import WaterBody
+
+    n = next(_seq)
+    return WaterBody.objects.create(
+        code=code or f"W{n:04d}", name=f"测试塘{n}", kind="pond", geometry=Point(119.94, 30.24).buffer(0.0003)
+    )

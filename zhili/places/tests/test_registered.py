@@ -5,8 +5,15 @@ import shapely
 from shapely.geometry import box
 
 from zhili.core.testing import RegisteredModelTests
-from zhili.places.models import Building, Division, Grid, House, Road
-from zhili.places.tests.factories import make_building, make_division, make_grid, make_house, make_road
+from zhili.places.models import Building, Division, Grid, House, Road, WaterBody
+from zhili.places.tests.factories import (
+    make_building,
+    make_division,
+    make_grid,
+    make_house,
+    make_road,
+    make_water_body,
+)
 
 SQUARE = shapely.to_geojson(box(119.93, 30.23, 119.931, 30.231))
 
@@ -146,4 +153,20 @@ class TestRoad(RegisteredModelTests):
                 "geometry": "LINESTRING (119.91 30.21, 119.93 30.21)",
             },
             {"name": "导入路二", "code": "R-IMP-2", "road_class": "village", "lanes": 1},
+        ]
+
+
+@pytest.mark.req("R-0-twin")
+class TestWaterBody(RegisteredModelTests):
+    model = WaterBody
+    form_data = {"code": "W-NEW", "name": "新塘", "kind": "pond", "geometry": SQUARE}
+    update_data = {"name": "改名塘"}
+
+    def make_object(self):
+        return make_water_body()
+
+    def csv_rows(self):
+        return [
+            {"code": "W-IMP-1", "name": "导入塘", "kind": "pond", "geometry": SQUARE},
+            {"code": "W-IMP-2", "name": "导入河", "kind": "river", "geometry": ""},
         ]

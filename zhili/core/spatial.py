@@ -1,0 +1,166 @@
+"""Spatial queries every app uses (R-0-twin): bbox, intersects, within a distance, nearest N.
+
+Works on any queryset of a model with a ``GeometryField`` and the four indexed bbox columns of
+``GeoModel``. The bbox columns pre-filter in the database (an ordinary B-tree index, on SQLite
+and PostgreSQL alike); Shapely 2's vectorised predicates (and an STRtree for nearest) give the
+exact answer. Distances are in metres: the candidates are projected to an azimuthal equidistant
+projection centred on the query point on the CGCS2000 ellipsoid, exact to well under a metre at
+town scale. When PostgreSQL has the PostGIS extension, the exact predicate runs in the database.
+"""
+
+import functools
+import math
+
+import numpy as np
+import shapely
+from django.db import connections
+from django.db.models import ExpressionWrapper, F, TextField
+from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
+
+from zhili.core.fields import GeometryField
+
+#: Metres per degree of latitude (GRS80 mean); used only to size the bbox pre-filter generously.
+METRES_PER_DEGREE = 111_320.0
+
+
+def geometry_field_of(model) -> GeometryField:
+    for f in model._meta.concrete_fields:
+        if isinstance(f, GeometryField):
+            return f
+    raise ValueError(f"{model._meta.label} has no geometry field")
+
+
+def bbox_filter(queryset, minx: float, miny: float, maxx: float, maxy: float):
+    """Return rows whose bounding box meets the given lon/lat box (index only, no geometry read)."""
+    return queryset.filter(bbox_maxx__gte=minx, bbox_minx__lte=maxx, bbox_maxy__gte=miny, bbox_miny__lte=maxy)
+
+
+def _degree_box(lon: float, lat: float, metres: float) -> tuple[float, float, float, float]:
+    dlat = metres / METRES_PER_DEGREE * 1.01 + 1e-9
+    dlon = metres / (METRES_PER_DEGREE * max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 1e-6)) * 1.01
+    return lon - dlon, lat - dlat, lon + dlon, lat + dlat
+
+
+@functools.lru_cache(maxsize=256)
+def local_metric(lon: float, lat: float) -> Transformer:
+    """Return a lon/lat → metres transformer centred on the point (azimuthal equidistant, GRS80)."""
+    crs = CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=GRS80 +units=m +no_defs")
+    return Transformer.from_crs(CRS.from_epsg(4490), crs, always_xy=True)
+
+
+def to_metres(geoms, lon: float, lat: float):
+    """Return the geometries (array or one) in metres around (lon, lat)."""
+    transformer = local_metric(round(lon, 7), round(lat, 7))
+    return shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def has_postgis(using: str = "default") -> bool:
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return False
+    cached = getattr(connection, "_zhili_postgis", None)
+    if cached is None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")
+            cached = cursor.fetchone() is not None
+        connection._zhili_postgis = cached
+    return cached
+
+
+def _load(queryset, fields=("pk",)):
+    """Return (values rows, geometry array) of the queryset, parsing GeoJSON in one vectorised call."""
+    name = geometry_field_of(queryset.model).attname
+    rows = list(
+        queryset.exclude(**{f"{name}__isnull": True})
+        .exclude(**{name: ""})
+        .annotate(_geom_text=raw_text(name))
+        .values_list(*fields, "_geom_text")
+    )
+    if not rows:
+        return [], np.empty(0, dtype=object)
+    return [row[:-1] for row in rows], parse_many([row[-1] for row in rows])
+
+
+def raw_text(name: str):
+    """Return an expression selecting a geometry column as plain text (no per-row parsing)."""
+    return ExpressionWrapper(F(name), output_field=TextField())
+
+
+def parse_many(texts) -> np.ndarray:
+    """Parse many GeoJSON texts in one vectorised call."""
+    return shapely.from_geojson(np.asarray(texts, dtype=object))
+
+
+def intersecting(queryset, geom: BaseGeometry):
+    """Return the queryset narrowed to rows whose geometry intersects ``geom`` (lon/lat)."""
+    minx, miny, maxx, maxy = geom.bounds
+    candidates = bbox_filter(queryset, minx, miny, maxx, maxy)
+    if has_postgis(queryset.db):
+        name = geometry_field_of(queryset.model).column
+        return candidates.extra(
+            where=[f"ST_Intersects(ST_GeomFromGeoJSON({name}), ST_GeomFromText(%s, 4490))"],
+            params=[geom.wkt],
+        )
+    rows, geoms = _load(candidates)
+    if not rows:
+        return queryset.none()
+    shapely.prepare(geom)
+    hits = shapely.intersects(geom, geoms)
+    return queryset.filter(pk__in=[row[0] for row, hit in zip(rows, hits, strict=True) if hit])
+
+
+def in_bbox(queryset, minx: float, miny: float, maxx: float, maxy: float):
+    """Return rows whose geometry intersects the box (exact, not only the bbox columns)."""
+    return intersecting(queryset, shapely.box(minx, miny, maxx, maxy))
+
+
+def distances_m(queryset, lon: float, lat: float, metres: float | None = None) -> list[tuple[int, float]]:
+    """Return ``[(pk, distance in metres)]`` of rows within ``metres`` of the point, nearest first."""
+    candidates = queryset if metres is None else bbox_filter(queryset, *_degree_box(lon, lat, metres))
+    rows, geoms = _load(candidates)
+    if not rows:
+        return []
+    projected = to_metres(geoms, lon, lat)
+    dist = shapely.distance(shapely.Point(0, 0), projected)
+    order = np.argsort(dist, kind="stable")
+    result = []
+    for i in order:
+        if metres is not None and dist[i] > metres:
+            break
+        result.append((rows[i][0], float(dist[i])))
+    return result
+
+
+def within_distance(queryset, lon: float, lat: float, metres: float):
+    """Return the queryset narrowed to rows within ``metres`` of the point (lon/lat)."""
+    return queryset.filter(pk__in=[pk for pk, _d in distances_m(queryset, lon, lat, metres)])
+
+
+def nearest(
+    queryset, lon: float, lat: float, n: int = 1, max_metres: float = 50_000
+) -> list[tuple[int, float]]:
+    """Return up to ``n`` ``(pk, metres)`` nearest the point, searching outwards by bbox rings."""
+    radius = 200.0
+    while True:
+        candidates = bbox_filter(queryset, *_degree_box(lon, lat, radius))
+        if candidates.count() >= n or radius >= max_metres:
+            break
+        radius *= 4
+    rows, geoms = _load(candidates)
+    if not rows:
+        return []
+    projected = to_metres(geoms, lon, lat)
+    k = min(n, len(rows))
+    # An STRtree answers "nearest k" without measuring every candidate.
+    tree = shapely.STRtree(projected)
+    origin = shapely.Point(0, 0)
+    idx = tree.query(origin.buffer(radius, 16), predicate="intersects")
+    dist = shapely.distance(origin, projected[idx])
+    order = np.argsort(dist, kind="stable")[:k]
+    result = [(rows[idx[i]][0], float(dist[i])) for i in order]
+    if len(result) < k or (result and result[-1][1] > radius):
+        # Rows in the box corners only: the n-th nearest may lie outside the box; measure once more.
+        limit = max(result[-1][1] if result else radius, radius) * 1.5
+        return distances_m(queryset, lon, lat, min(limit, max_metres * 1.5))[:k]
+    return result
