@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pyogrio
+import pyogrio.raw
 import shapely
 from django.utils.translation import gettext as _
 from pyproj import CRS, Transformer
@@ -181,7 +182,7 @@ def export_layer(entry, queryset, user, fmt: str) -> tuple[bytes, str, str]:
         data = [] if fmt == "dxf" else [_column_array(c) for c in columns]
         wkb = shapely.to_wkb(geoms_out) if len(geoms_out) else np.empty(0, dtype=object)
         options = {"encoding": "UTF-8"} if fmt == "shp" else {}
-        pyogrio.write(
+        pyogrio.raw.write(
             str(path),
             wkb,
             data,
