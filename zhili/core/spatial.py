@@ -3,19 +3,16 @@
 Works on any queryset of a model with a ``GeometryField`` and the four indexed bbox columns of
 ``GeoModel``. The bbox columns pre-filter in the database (an ordinary B-tree index, on SQLite
 and PostgreSQL alike); Shapely 2's vectorised predicates (and an STRtree for nearest) give the
-exact answer. Distances are in metres: the candidates are projected to an azimuthal equidistant
-projection centred on the query point on the CGCS2000 ellipsoid, exact to well under a metre at
-town scale. When PostgreSQL has the PostGIS extension, the exact predicate runs in the database.
+exact answer. Distances are in metres on a tangent plane at the query point scaled by the
+CGCS2000 (GRS80) radii of curvature, within 0.5 m of the geodesic distance at 5 km. When PostgreSQL has the PostGIS extension, the exact predicate runs in the database.
 """
 
-import functools
 import math
 
 import numpy as np
 import shapely
 from django.db import connections
 from django.db.models import ExpressionWrapper, F, TextField
-from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
 from zhili.core.fields import GeometryField
@@ -42,17 +39,38 @@ def _degree_box(lon: float, lat: float, metres: float) -> tuple[float, float, fl
     return lon - dlon, lat - dlat, lon + dlon, lat + dlat
 
 
-@functools.lru_cache(maxsize=256)
-def local_metric(lon: float, lat: float) -> Transformer:
-    """Return a lon/lat → metres transformer centred on the point (azimuthal equidistant, GRS80)."""
-    crs = CRS.from_proj4(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=GRS80 +units=m +no_defs")
-    return Transformer.from_crs(CRS.from_epsg(4490), crs, always_xy=True)
+#: GRS80 (CGCS2000) semi-major axis and first eccentricity squared.
+GRS80_A = 6378137.0
+GRS80_E2 = 0.00669438002290
+
+
+def metre_scales(lat: float) -> tuple[float, float]:
+    """Metres per degree of longitude and of latitude at ``lat`` on the GRS80 ellipsoid
+    (prime-vertical and meridional radii of curvature)."""
+    phi = math.radians(lat)
+    w = math.sqrt(1 - GRS80_E2 * math.sin(phi) ** 2)
+    prime_vertical = GRS80_A / w
+    meridional = GRS80_A * (1 - GRS80_E2) / w**3
+    return math.radians(1) * prime_vertical * math.cos(phi), math.radians(1) * meridional
 
 
 def to_metres(geoms, lon: float, lat: float):
-    """Return the geometries (array or one) in metres around (lon, lat)."""
-    transformer = local_metric(round(lon, 7), round(lat, 7))
-    return shapely.transform(geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+    """Return the geometries (array or one) in metres east/north of (lon, lat).
+
+    A local tangent plane scaled by the ellipsoid's radii of curvature at the point: distances
+    agree with geodesic ones to about 1e-4 (0.5 m at 5 km), enough for "within 500 m" and
+    "nearest", and there is no projection object to build per query point.
+    """
+    kx, ky = metre_scales(lat)
+    return shapely.transform(
+        geoms, lambda xy: np.column_stack(((xy[:, 0] - lon) * kx, (xy[:, 1] - lat) * ky))
+    )
+
+
+def from_metres(geoms, lon: float, lat: float):
+    """Inverse of ``to_metres``."""
+    kx, ky = metre_scales(lat)
+    return shapely.transform(geoms, lambda xy: np.column_stack((xy[:, 0] / kx + lon, xy[:, 1] / ky + lat)))
 
 
 def has_postgis(using: str = "default") -> bool:

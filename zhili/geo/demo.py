@@ -16,14 +16,6 @@ from zhili.core import spatial
 POND_NAMES = ("荷花塘", "月牙塘", "鱼塘", "老井塘", "柳荫塘", "清水塘", "石桥塘", "双塘")
 
 
-def _to_lonlat(geom, lon, lat):
-    from pyproj import Transformer
-
-    forward = spatial.local_metric(round(lon, 7), round(lat, 7))
-    back = Transformer.from_crs(forward.target_crs, forward.source_crs, always_xy=True)
-    return shapely.transform(geom, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
-
-
 def build_water_demo(town, write) -> None:
     from zhili.places.models import Building, Division, Road, WaterBody
 
@@ -65,7 +57,7 @@ def build_water_demo(town, write) -> None:
     with transaction.atomic():
         objs = []
         for code, name, kind, geom in rows:
-            outline = shapely.make_valid(_to_lonlat(geom, lon, lat))
+            outline = shapely.make_valid(spatial.from_metres(geom, lon, lat))
             if outline.geom_type == "GeometryCollection":
                 outline = shapely.union_all(
                     [g for g in outline.geoms if g.geom_type in ("Polygon", "MultiPolygon")]

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from zhili.core import spatial
 from zhili.core.fields import BBoxField, GeometryField
 from zhili.core.masking import is_sensitive
-from zhili.core.permissions import can_unmask, has_action, restrict
+from zhili.core.permissions import can_unmask, has_action, restrict, scope_filter
 from zhili.core.registry import registry
 
 #: Default styles of the town's base layers (others get a colour from their name).
@@ -87,12 +87,23 @@ class Attribute:
         }
 
 
-@dataclass
 class Feature:
-    id: object
-    geometry: object
-    properties: dict
-    url: str = ""
+    """One feature; its geometry is parsed from the stored GeoJSON text only when asked for."""
+
+    __slots__ = ("id", "_geometry", "geometry_text", "properties", "url")
+
+    def __init__(self, id, geometry=None, properties=None, url="", geometry_text=None):  # noqa: A002
+        self.id = id
+        self._geometry = geometry
+        self.geometry_text = geometry_text
+        self.properties = properties if properties is not None else {}
+        self.url = url
+
+    @property
+    def geometry(self):
+        if self._geometry is None and self.geometry_text:
+            self._geometry = shapely.from_geojson(self.geometry_text)
+        return self._geometry
 
 
 @dataclass
@@ -176,9 +187,26 @@ class ModelFeatureSource(FeatureSource):
     # -- description ---------------------------------------------------------------------------
 
     def serializer_class(self):
+        """The REST serializer of the model without its geometry field (read from the text)."""
+        cached = getattr(self, "_serializer", None)
+        if cached is not None:
+            return cached
         from zhili.core.api.serializers import build_serializer
 
-        return build_serializer(self.entry)
+        base = build_serializer(self.entry)
+        name = self.geometry_field.name
+        fields = getattr(base.Meta, "fields", None)
+        meta_attrs = {"read_only_fields": getattr(base.Meta, "read_only_fields", ())}
+        if isinstance(fields, list | tuple):
+            meta_attrs["fields"] = [f for f in fields if f != name]
+        else:
+            meta_attrs["exclude"] = [*getattr(base.Meta, "exclude", ()), name]
+            meta_attrs["fields"] = None
+        meta = type("Meta", (base.Meta,), meta_attrs)
+        if meta_attrs.get("fields") is None:
+            del meta.fields
+        self._serializer = type(f"{base.__name__}Layer", (base,), {"Meta": meta, "_class_plan": None})
+        return self._serializer
 
     def fields(self) -> list[Attribute]:
         names = [
@@ -270,39 +298,95 @@ class ModelFeatureSource(FeatureSource):
         if m2m:
             queryset = queryset.prefetch_related(*m2m)
         end = None if limit is None else offset + limit
-        rows = queryset[offset:end]
+        geometry_name = self.geometry_field.attname
+        rows = queryset.defer(geometry_name).annotate(_geom_text=spatial.raw_text(geometry_name))[offset:end]
         serializer = self.serializer_class()(context={"_unmask": self.unmask(user), "_unmask_checked": True})
-        geometry_name = self.geometry_field.name
+        url_of = self._url_maker()
         features = []
         for obj in rows:
             props = serializer.to_representation(obj)
-            geometry = props.pop(geometry_name, None)
-            features.append(
-                Feature(
-                    obj.pk,
-                    getattr(obj, geometry_name) if geometry is not None else None,
-                    props,
-                    obj.get_absolute_url(),
-                )
-            )
+            features.append(Feature(obj.pk, None, props, url_of(obj), geometry_text=obj._geom_text or None))
         return FeatureResult(total, features)
 
+    def _url_maker(self):
+        """Detail URLs without one ``reverse`` per row (the pattern is the same for every pk)."""
+        from django.urls import NoReverseMatch, reverse
+
+        from zhili.core.models import BaseModel
+
+        if self.model.get_absolute_url is not BaseModel.get_absolute_url:
+            return lambda obj: obj.get_absolute_url()
+        try:
+            sample = reverse(f"{self.entry.app_label}:{self.entry.model_name}_detail", args=[987654321])
+        except NoReverseMatch:
+            return lambda obj: ""
+        head, tail = sample.split("987654321", 1)
+        return lambda obj: f"{head}{obj.pk}{tail}"
+
     def geometries(self, user, bbox, attribute=None, public=False):
-        queryset = self._filtered(user, bbox, None, None, public)
-        name = self.geometry_field.attname
-        columns = ["_geom_text"]
         if attribute:
             f = self.model._meta.get_field(attribute)
             if is_sensitive(f) and not self.unmask(user):
                 attribute = None
-            else:
-                columns.insert(0, f.attname)
+        queryset = self.base_queryset(user, public)
+        sees_everything = not has_action(user, self.model, "view") or not scope_filter(
+            user, self.model, "view"
+        )
+        if sees_everything:
+            cached = self._all_geometries(attribute)
+            if cached is not None:
+                minx, miny, maxx, maxy, geoms, values = cached
+                if bbox is None:
+                    return geoms, values
+                mask = (maxx >= bbox[0]) & (minx <= bbox[2]) & (maxy >= bbox[1]) & (miny <= bbox[3])
+                return geoms[mask], (
+                    list(np.asarray(values, dtype=object)[mask]) if values is not None else None
+                )
+        queryset = queryset.exclude(bbox_minx__isnull=True)
+        if bbox is not None:
+            queryset = spatial.bbox_filter(queryset, *bbox)
+        return self._load_geometries(queryset, attribute)
+
+    def _load_geometries(self, queryset, attribute):
+        name = self.geometry_field.attname
+        columns = ["_geom_text"]
+        if attribute:
+            columns.insert(0, self.model._meta.get_field(attribute).attname)
         rows = list(queryset.annotate(_geom_text=spatial.raw_text(name)).values_list(*columns))
         if not rows:
             return np.empty(0, dtype=object), None
         geoms = spatial.parse_many([row[-1] for row in rows])
         values = [row[0] for row in rows] if attribute else None
         return geoms, values
+
+    def _all_geometries(self, attribute):
+        """Every geometry of the layer, parsed once per data version and kept in memory (layers of
+        up to GEOMETRY_CACHE_MAX_ROWS rows): map images then skip the database and the parsing."""
+        version = self.version()
+        key = (self.entry.label, attribute)
+        hit = _geometry_cache.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        queryset = self.model._default_manager.exclude(bbox_minx__isnull=True)
+        if queryset.count() > GEOMETRY_CACHE_MAX_ROWS:
+            return None
+        boxes = np.array(
+            list(queryset.order_by("pk").values_list("bbox_minx", "bbox_miny", "bbox_maxx", "bbox_maxy")),
+            dtype=float,
+        )
+        geoms, values = self._load_geometries(queryset.order_by("pk"), attribute)
+        if len(geoms) != len(boxes):
+            return None
+        if len(boxes) == 0:
+            boxes = np.empty((0, 4))
+        data = (boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3], geoms, values)
+        _geometry_cache[key] = (version, data)
+        return data
+
+
+#: (layer, attribute) → (data version, arrays); see ModelFeatureSource._all_geometries.
+_geometry_cache: dict = {}
+GEOMETRY_CACHE_MAX_ROWS = 200_000
 
 
 def build_q(attributes: dict[str, Attribute], name: str, op: str, value) -> Q:

@@ -110,7 +110,10 @@ def draw_layer(draw: ImageDraw.ImageDraw, geoms, values, painter: StylePainter, 
         return np.column_stack(((xy[:, 0] - minx) * sx, (maxy - xy[:, 1]) * sy))
 
     pixels = shapely.transform(np.asarray(geoms, dtype=object), to_pixels)
-    parts, part_of = shapely.get_parts(pixels, return_index=True)
+    if (shapely.get_type_id(pixels) < 4).all():  # no multi-geometries: skip the split
+        parts, part_of = pixels, np.arange(len(pixels))
+    else:
+        parts, part_of = shapely.get_parts(pixels, return_index=True)
     kinds = shapely.get_type_id(parts)
     colors = [painter.colors(values[i]) for i in part_of] if values is not None else None
     stroke, fill = painter.default

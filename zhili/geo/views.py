@@ -325,8 +325,8 @@ def spatial_query(request):
         buffer = _float(request, "buffer", 0)
         if buffer:
             centre = geom.centroid
-            metric = spatial.to_metres(geom, centre.x, centre.y).buffer(buffer)
-            geom = shapely.transform(metric, _inverse(centre.x, centre.y))
+            metric = spatial.to_metres(geom, centre.x, centre.y).buffer(buffer, 32)
+            geom = spatial.from_metres(metric, centre.x, centre.y)
         queryset = spatial.intersecting(queryset, geom)
     elif op in ("dwithin", "nearest"):
         lon, lat = _float(request, "lon", None), _float(request, "lat", None)
@@ -368,14 +368,6 @@ def attribute_filters_from(request, layer, user):
         GET = query
 
     return attribute_filters(Shim, layer, user)
-
-
-def _inverse(lon, lat):
-    from pyproj import Transformer
-
-    forward = spatial.local_metric(round(lon, 7), round(lat, 7))
-    back = Transformer.from_crs(forward.target_crs, forward.source_crs, always_xy=True)
-    return lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1]))
 
 
 def _missing(name):

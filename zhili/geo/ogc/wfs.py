@@ -503,12 +503,18 @@ def geojson_collection(layer, features, total, property_names=None, crs="EPSG:44
             if property_names is None
             else {k: v for k, v in f.properties.items() if k in property_names}
         )
-        geometry = transform_geometry(f.geometry, crs) if keep_geometry else None
+        if not keep_geometry:
+            geometry_json = "null"
+        elif crs != "EPSG:3857" and getattr(f, "geometry_text", None):
+            geometry_json = f.geometry_text  # stored GeoJSON, lon/lat: no parse, no re-encode
+        else:
+            geometry = transform_geometry(f.geometry, crs)
+            geometry_json = shapely.to_geojson(geometry) if geometry is not None else "null"
         parts.append(
             '{"type":"Feature","id":'
             + json.dumps(f"{layer.name}.{f.id}")
             + ',"geometry":'
-            + (shapely.to_geojson(geometry) if geometry is not None else "null")
+            + geometry_json
             + ',"properties":'
             + json.dumps(props, ensure_ascii=False, default=_json_default)
             + "}"

@@ -99,3 +99,12 @@ def test_geometry_validity_is_a_clear_error():
     with pytest.raises(ValidationError) as out_of_range:
         validate_geometry(Point(500, 30), None)
     assert out_of_range.value.code == "geometry_crs"
+
+
+def test_metric_plane_agrees_with_geodesic_distances():
+    for dlon, dlat in ((0.05, 0.0), (0.0, 0.045), (0.03, 0.03), (-0.004, 0.003)):
+        point = spatial.to_metres(Point(119.96 + dlon, 30.27 + dlat), 119.96, 30.27)
+        geodesic = geo.distance_m(119.96, 30.27, 119.96 + dlon, 30.27 + dlat)
+        assert abs(Point(0, 0).distance(point) - geodesic) < 0.5
+    back = spatial.from_metres(spatial.to_metres(Point(120.01, 30.3), 119.96, 30.27), 119.96, 30.27)
+    assert back.equals_exact(Point(120.01, 30.3), 1e-9)
