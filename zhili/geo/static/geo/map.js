@@ -76,6 +76,10 @@
       if (token !== entry.token) { return; }
       entry.group.clearLayers();
       entry.group.addData(data);
+      // Overlays (village view, thematic map, selection) stay above the reloaded base layers.
+      [state.thematic, state.village, state.selection].forEach(function (overlay) {
+        if (overlay && overlay.bringToFront && map.hasLayer(overlay)) { overlay.bringToFront(); }
+      });
       entry.count = data.numberReturned;
       entry.total = data.numberMatched;
       var note = document.querySelector('[data-layer-count="' + name + '"]');
