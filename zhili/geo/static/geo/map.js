@@ -86,8 +86,12 @@
       if (note) { note.textContent = data.numberMatched > data.numberReturned ? data.numberReturned + "/" + data.numberMatched : String(data.numberReturned); }
     });
   }
+  var refreshes = 0;
   function refreshAll() {
-    return Promise.all(Object.keys(state.layers).map(loadLayer));
+    return Promise.all(Object.keys(state.layers).map(loadLayer)).then(function () {
+      refreshes += 1;
+      mapEl.dataset.refreshes = String(refreshes);  // lets tests wait for the layers of a new view
+    });
   }
 
   function legendHtml(meta) {
