@@ -79,7 +79,8 @@ def test_map_toggle_layer_click_building_shows_residents(live_server, town, brow
             break
         except Exception:  # noqa: BLE001 - retried, then the assertion below reports it
             if attempt == 2:
-                raise
+                shown = page.locator(".leaflet-popup").all_inner_texts()
+                raise AssertionError(f"no residents popup; popups shown: {shown}") from None
     text = popup.inner_text()
     assert "王秀英" in text and "赵建华" in text
     assert page.locator(".geo-popup a", has_text="→").count() == 1

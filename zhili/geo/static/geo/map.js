@@ -76,16 +76,24 @@
       if (token !== entry.token) { return; }
       entry.group.clearLayers();
       entry.group.addData(data);
-      // Overlays (village view, thematic map, selection) stay above the reloaded base layers.
-      [state.thematic, state.village, state.selection].forEach(function (overlay) {
-        if (overlay && overlay.bringToFront && map.hasLayer(overlay)) { overlay.bringToFront(); }
-      });
+      restack();
       entry.count = data.numberReturned;
       entry.total = data.numberMatched;
       var note = document.querySelector('[data-layer-count="' + name + '"]');
       if (note) { note.textContent = data.numberMatched > data.numberReturned ? data.numberReturned + "/" + data.numberMatched : String(data.numberReturned); }
     });
   }
+  // Canvas draws (and hit-tests) in the order features were added: whichever layer's reload
+  // finished last would end up on top. Restore the layer-tree order, overlays above it.
+  function restack() {
+    Object.keys(state.layers).map(function (name) { return state.layers[name]; })
+      .sort(function (a, b) { return (a.meta.order - b.meta.order) || (a.meta.name < b.meta.name ? -1 : 1); })
+      .forEach(function (entry) { if (map.hasLayer(entry.group)) { entry.group.bringToFront(); } });
+    [state.thematic, state.village, state.selection].forEach(function (overlay) {
+      if (overlay && overlay.bringToFront && map.hasLayer(overlay)) { overlay.bringToFront(); }
+    });
+  }
+
   var refreshes = 0;
   function refreshAll() {
     return Promise.all(Object.keys(state.layers).map(loadLayer)).then(function () {
