@@ -242,14 +242,24 @@ class ModelFeatureSource(FeatureSource):
         return None if box["minx"] is None else (box["minx"], box["miny"], box["maxx"], box["maxy"])
 
     def version(self) -> str:
-        """Changes when rows are saved/deleted (signal counter) or bulk-inserted (highest pk)."""
+        """Changes when rows are saved/deleted (signal counter) or bulk-inserted (highest pk).
+
+        One round trip (it is on the path of every cached tile)."""
+        from django.db import connections
+
         from zhili.geo.models import LayerVersion
 
-        counter = (
-            LayerVersion.objects.filter(layer=self.entry.label).values_list("version", flat=True).first() or 0
+        connection = connections[self.model._default_manager.db]
+        q = connection.ops.quote_name
+        meta = self.model._meta
+        sql = (
+            f"SELECT (SELECT {q('version')} FROM {q(LayerVersion._meta.db_table)} WHERE {q('layer')} = %s), "
+            f"(SELECT MAX({q(meta.pk.column)}) FROM {q(meta.db_table)})"
         )
-        top = self.model._default_manager.order_by("-pk").values_list("pk", flat=True).first() or 0
-        return f"{counter}-{top}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.entry.label])
+            counter, top = cursor.fetchone()
+        return f"{counter or 0}-{top or 0}"
 
     # -- access --------------------------------------------------------------------------------
 
