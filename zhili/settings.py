@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "zhili.places",
     "zhili.people",
     "zhili.dashboard",
+    "zhili.iot",
 ]
 
 MIDDLEWARE = [

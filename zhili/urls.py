@@ -12,6 +12,7 @@ urlpatterns = [
     path("orgs/", include("zhili.orgs.urls")),
     path("places/", include("zhili.places.urls")),
     path("people/", include("zhili.people.urls")),
+    path("iot/", include("zhili.iot.urls")),
     path("search/", system.search, name="search"),
     path("system/changes/", system.change_log, name="change_log"),
     path("system/conformance/", system.conformance, name="conformance"),

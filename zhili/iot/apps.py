@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IotConfig(AppConfig):
+    name = "zhili.iot"
+    label = "iot"
+    verbose_name = _("IoT devices and alarms")
+
+    def ready(self):
+        from zhili.iot import register  # noqa: F401
+        from zhili.iot import jobs  # noqa: F401
+        from zhili.iot import demo  # noqa: F401

@@ -1,0 +1,1 @@
+"""Demo devices, metrics, rules and history for the demo town."""

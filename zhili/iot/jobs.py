@@ -1,0 +1,1 @@
+"""Periodic IoT jobs: device status, missing-data rules, escalation, retention."""

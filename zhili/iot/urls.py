@@ -1,0 +1,29 @@
+from django.urls import path
+
+from zhili.core.urls import model_urls
+from zhili.iot import views
+from zhili.iot.models import Alarm, DeadLetter, Device, DeviceCredential, Metric, Rule
+
+app_name = "iot"
+urlpatterns = [
+    path("alarms/live/", views.alarm_board, name="alarm_board"),
+    path("alarms/stream/", views.alarm_stream, name="alarm_stream"),
+    path("alarms/feed/", views.alarm_feed, name="alarm_feed"),
+    path("alarm/<int:pk>/acknowledge/", views.alarm_acknowledge, name="alarm_acknowledge"),
+    path("alarm/<int:pk>/close/", views.alarm_close, name="alarm_close"),
+    path("alarm/<int:pk>/open-case/", views.alarm_open_case, name="alarm_open_case"),
+    path("map/", views.device_map, name="device_map"),
+    path("map/devices.geojson", views.device_geojson, name="device_geojson"),
+    path("device/<int:pk>/credentials/issue/", views.credential_issue, name="credential_issue"),
+    path("devicecredential/<int:pk>/revoke/", views.credential_revoke, name="credential_revoke"),
+    path("device/<int:pk>/series/", views.device_series, name="device_series"),
+    path("rule/export.json", views.rules_export, name="rules_export"),
+    path("rule/import.json", views.rules_import, name="rules_import"),
+    path("ingest/", views.http_ingest, name="http_ingest"),
+    *model_urls(Device),
+    *model_urls(Metric),
+    *model_urls(DeviceCredential),
+    *model_urls(Rule),
+    *model_urls(Alarm),
+    *model_urls(DeadLetter),
+]
