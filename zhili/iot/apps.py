@@ -9,5 +9,11 @@ class IotConfig(AppConfig):
 
     def ready(self):
         from zhili.iot import register  # noqa: F401
-        from zhili.iot import jobs  # noqa: F401
-        from zhili.iot import demo  # noqa: F401
+        from zhili.iot.store import _connect_signals
+
+        _connect_signals()
+        from zhili.iot import (  # noqa: F401
+            alarms,
+            demo,  # noqa: F401
+            jobs,
+        )

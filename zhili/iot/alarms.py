@@ -1,0 +1,310 @@
+"""The alarm engine: rules evaluated on every committed batch; alarm lifecycle (R-5.3.2-monitor).
+
+Raised → acknowledged → closed, with who and when; one open alarm per device and rule (repeats
+count as breaches of the open alarm); escalation of unacknowledged alarms by a job; notices to
+the device's grid staff and alarm handlers; optionally a case through ``zhili.cases``.
+"""
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhili.core.audit import emit
+from zhili.core.changes import record_change, snapshot
+from zhili.core.models import ChangeAction
+from zhili.core.notices import notify
+from zhili.iot import hooks
+from zhili.iot.choices import AlarmStatus
+from zhili.iot.rules import get_kind
+
+logger = logging.getLogger("zhili.iot.alarms")
+
+
+class RuleCache:
+    """Enabled batch rules indexed by (device type or device id, metric id), reloaded every 5 s."""
+
+    def __init__(self, ttl: float = 5.0):
+        self.ttl, self._loaded, self._lock = ttl, -1e9, threading.Lock()
+        self.by_type, self.by_device = defaultdict(list), defaultdict(list)
+
+    def invalidate(self, *args, **kwargs):
+        self._loaded = -1e9
+
+    def refresh(self):
+        if time.monotonic() - self._loaded < self.ttl:
+            return
+        from zhili.iot.models import Rule
+
+        by_type, by_device = defaultdict(list), defaultdict(list)
+        for rule in Rule.objects.filter(enabled=True).select_related("metric"):
+            kind = get_kind(rule.kind)
+            if kind is None or kind.trigger != "batch" or rule.metric_id is None:
+                continue
+            if rule.device_id:
+                by_device[(rule.device_id, rule.metric_id)].append(rule)
+            else:
+                by_type[(rule.device_type, rule.metric_id)].append(rule)
+        with self._lock:
+            self.by_type, self.by_device, self._loaded = by_type, by_device, time.monotonic()
+
+
+rules_cache = RuleCache()
+
+
+def _ms_to_dt(ts: int | None):
+    return datetime.fromtimestamp(ts / 1000, tz=UTC) if ts is not None else None
+
+
+def on_batch(batch) -> None:
+    """Reading listener: evaluate the matching rules on the new rows of each device and metric."""
+    from zhili.iot.models import Device
+    from zhili.iot.store import metrics
+
+    rules_cache.refresh()
+    if not rules_cache.by_type and not rules_cache.by_device:
+        return
+    by_code = metrics.by_code()
+    groups = defaultdict(list)
+    for row in batch:
+        groups[(row.device_id, by_code[row.metric_code][0])].append((row.ts, row.value))
+    device_ids = {d for d, _ in groups}
+    types = dict(Device.objects.filter(pk__in=device_ids).values_list("pk", "device_type"))
+    work = []
+    for (device_id, metric_id), readings in groups.items():
+        rules = rules_cache.by_device.get((device_id, metric_id), []) + rules_cache.by_type.get(
+            (types.get(device_id), metric_id), []
+        ) + rules_cache.by_type.get(("", metric_id), [])
+        if rules:
+            readings.sort()
+            work.append((device_id, readings, rules))
+    if not work:
+        return
+    devices = Device.objects.in_bulk({w[0] for w in work})
+    for device_id, readings, rules in work:
+        device = devices.get(device_id)
+        if device is None:
+            continue
+        for rule in rules:
+            evaluate_rule(rule, device, readings)
+
+
+def evaluate_rule(rule, device, readings) -> object:
+    """Evaluate one rule and apply the verdict; return the alarm raised or updated, if any."""
+    kind = get_kind(rule.kind)
+    try:
+        verdict = kind.evaluate(rule, device, readings)
+    except Exception:
+        logger.exception("rule %s failed on device %s", rule.code, device.code)
+        return None
+    if verdict is None:
+        return None
+    if verdict.breached:
+        return raise_alarm(rule, device, verdict)
+    if rule.auto_close:
+        close_open_alarm(rule, device, note=_("Back to normal"))
+    return None
+
+
+def raise_alarm(rule, device, verdict):
+    """Raise an alarm or, if one is open for this device and rule, count the breach on it."""
+    from zhili.iot.models import Alarm
+
+    now = timezone.now()
+    observed = _ms_to_dt(verdict.ts) or now
+    open_alarm = Alarm.objects.filter(device=device, rule=rule).exclude(status=AlarmStatus.CLOSED).first()
+    if open_alarm is not None:
+        Alarm.objects.filter(pk=open_alarm.pk).update(
+            last_breach_at=observed, breach_count=open_alarm.breach_count + 1, value=verdict.value
+        )
+        return open_alarm
+    try:
+        with transaction.atomic():
+            alarm = Alarm.objects.create(
+                device=device,
+                rule=rule,
+                metric_id=rule.metric_id,
+                severity=rule.severity,
+                message=(verdict.message or rule.name)[:300],
+                value=verdict.value,
+                observed_at=observed,
+                raised_at=now,
+                last_breach_at=observed,
+                owner_unit=device.owner_unit,
+                data_source="device",
+            )
+            record_change(alarm, ChangeAction.CREATE, message=_("Alarm raised"))
+    except IntegrityError:  # another ingest process raised it first
+        return Alarm.objects.filter(device=device, rule=rule).exclude(status=AlarmStatus.CLOSED).first()
+    emit("iot.alarm.raise", obj=alarm, details={"device": device.code, "rule": rule.code, "value": verdict.value})
+    _notify(alarm, _("Alarm: %(device)s — %(message)s") % {"device": device.name, "message": alarm.message})
+    if rule.open_case:
+        try:
+            open_case_for_alarm(alarm, user=None)
+        except Exception:
+            logger.exception("could not open a case for alarm %s", alarm.pk)
+    return alarm
+
+
+def alarm_recipients(alarm):
+    """The device's grid leader and members, and users who may acknowledge alarms."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True).filter(
+        Q(is_superuser=True)
+        | Q(user_permissions__codename="acknowledge_alarm")
+        | Q(groups__permissions__codename="acknowledge_alarm")
+    )
+    grid = alarm.device.grid
+    extra = []
+    if grid is not None:
+        extra = [u for u in ([grid.leader] if grid.leader_id else []) + list(grid.members.all()) if u.is_active]
+    return list({u.pk: u for u in [*users.distinct(), *extra]}.values())
+
+
+def _notify(alarm, title, level=None):
+    level = level or ("danger" if alarm.severity in ("major", "critical") else "warning")
+    try:
+        notify(
+            alarm_recipients(alarm),
+            title,
+            body=alarm.message,
+            url=reverse("iot:alarm_detail", args=[alarm.pk]),
+            level=level,
+            category="iot.alarm",
+            obj=alarm,
+        )
+    except Exception:
+        logger.exception("notice for alarm %s failed", alarm.pk)
+
+
+def _transition(alarm, user, status, note="", **fields):
+    from zhili.iot.models import Alarm
+
+    with transaction.atomic():
+        alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
+        before = snapshot(alarm)
+        alarm.status = status
+        for k, v in fields.items():
+            setattr(alarm, k, v)
+        if note:
+            alarm.close_note = note[:300]
+        alarm.updated_by = user if user is not None and getattr(user, "is_authenticated", False) else None
+        alarm.save()
+        record_change(alarm, ChangeAction.UPDATE, user=alarm.updated_by, prechange=before, message=status)
+    emit(f"iot.alarm.{status}", user=alarm.updated_by, obj=alarm, details={"device": alarm.device.code})
+    return alarm
+
+
+def acknowledge(alarm, user):
+    """Raised → acknowledged. Raise ValueError if the alarm is not raised."""
+    if alarm.status != AlarmStatus.RAISED:
+        raise ValueError(_("Only a raised alarm can be acknowledged."))
+    return _transition(alarm, user, AlarmStatus.ACKNOWLEDGED, acknowledged_by=user, acknowledged_at=timezone.now())
+
+
+def close(alarm, user, note=""):
+    """Raised or acknowledged → closed."""
+    if alarm.status == AlarmStatus.CLOSED:
+        raise ValueError(_("The alarm is already closed."))
+    return _transition(alarm, user, AlarmStatus.CLOSED, note=note, closed_by=user, closed_at=timezone.now())
+
+
+def close_open_alarm(rule, device, note=""):
+    from zhili.iot.models import Alarm
+
+    alarm = Alarm.objects.filter(device=device, rule=rule).exclude(status=AlarmStatus.CLOSED).first()
+    if alarm is not None:
+        close(alarm, None, note)
+
+
+def open_case_for_alarm(alarm, user):
+    """Open a case for the alarm through ``zhili.cases.services.open_case`` (source=alarm).
+
+    Raise LookupError if the cases app is not installed.
+    """
+    from django.apps import apps
+
+    if not apps.is_installed("zhili.cases"):
+        raise LookupError(_("The cases module is not installed."))
+    if alarm.case_id:
+        return alarm.case_id
+    from zhili.cases.services import open_case
+
+    device = alarm.device
+    case = open_case(
+        category=alarm.rule.case_category or "device.fault",
+        title=f"{device.name}: {alarm.message}"[:200],
+        description=_("Raised by rule %(rule)s at %(time)s; value %(value)s.")
+        % {"rule": alarm.rule.name, "time": timezone.localtime(alarm.raised_at).strftime("%Y-%m-%d %H:%M"), "value": alarm.value},
+        channel="device",
+        location=device.geometry,
+        address=device.address,
+        grid=device.grid,
+        urgent=alarm.severity == "critical",
+        source=alarm,
+        user=user,
+    )
+    from zhili.iot.models import Alarm
+
+    Alarm.objects.filter(pk=alarm.pk).update(case_id=case.pk, updated_at=timezone.now())
+    alarm.case_id = case.pk
+    emit("iot.alarm.open_case", user=user, obj=alarm, details={"case": case.pk})
+    return case.pk
+
+
+def escalate_unacknowledged(now=None) -> int:
+    """Escalate raised alarms whose rule's ``escalate_after_minutes`` has passed since raising
+    (or since the last escalation): bump the level, notify again at danger level."""
+    from zhili.iot.models import Alarm
+
+    now = now or timezone.now()
+    count = 0
+    for alarm in Alarm.objects.filter(status=AlarmStatus.RAISED, rule__escalate_after_minutes__isnull=False).select_related(
+        "rule", "device", "device__grid"
+    ):
+        since = alarm.escalated_at or alarm.raised_at
+        if (now - since).total_seconds() >= alarm.rule.escalate_after_minutes * 60:
+            Alarm.objects.filter(pk=alarm.pk).update(
+                escalation_level=alarm.escalation_level + 1, escalated_at=now, updated_at=now
+            )
+            alarm.escalation_level += 1
+            emit("iot.alarm.escalate", obj=alarm, details={"level": alarm.escalation_level})
+            _notify(
+                alarm,
+                _("Unacknowledged alarm (escalation %(level)d): %(device)s — %(message)s")
+                % {"level": alarm.escalation_level, "device": alarm.device.name, "message": alarm.message},
+                level="danger",
+            )
+            count += 1
+    return count
+
+
+def evaluate_scheduled_rules() -> int:
+    """Evaluate the schedule-triggered rules (missing data) for every matching enabled device."""
+    from zhili.iot.models import Device, Rule
+
+    raised = 0
+    for rule in Rule.objects.filter(enabled=True).select_related("metric"):
+        kind = get_kind(rule.kind)
+        if kind is None or kind.trigger != "schedule":
+            continue
+        devices = Device.objects.filter(enabled=True)
+        if rule.device_id:
+            devices = devices.filter(pk=rule.device_id)
+        elif rule.device_type:
+            devices = devices.filter(device_type=rule.device_type)
+        for device in devices:
+            if evaluate_rule(rule, device, []) is not None:
+                raised += 1
+    return raised
+
+
+hooks.register_reading_listener(on_batch)
