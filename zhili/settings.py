@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "zhili.notices",
     "zhili.cases",
     "zhili.iot",
+    "zhili.environment",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ urlpatterns = [
     path("notices/", include("zhili.notices.urls")),
     path("open311/v2/", include("zhili.cases.open311_urls")),
     path("iot/", include("zhili.iot.urls")),
+    path("environment/", include("zhili.environment.urls")),
     path("search/", system.search, name="search"),
     path("system/changes/", system.change_log, name="change_log"),
     path("system/conformance/", system.conformance, name="conformance"),
