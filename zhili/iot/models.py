@@ -154,7 +154,7 @@ class Device(GeoModel):
             *GeoModel.Meta.indexes,
             models.Index(fields=["device_type", "status"], name="iot_device_type_status"),
         ]
-        permissions = [("manage_credentials", _("Can issue, rotate and revoke device credentials"))]
+        permissions = [("manage_credentials_device", _("Can issue, rotate and revoke device credentials"))]
 
     def __str__(self):
         return f"{self.name} ({self.code})"

@@ -1,8 +1,21 @@
 from django.urls import path
 
+from zhili.core.registry import registry
 from zhili.core.urls import model_urls
 from zhili.iot import views
 from zhili.iot.models import Alarm, DeadLetter, Device, DeviceCredential, Metric, Rule
+
+
+
+def _with_detail(model, view_class):
+    """The model's generic pages with its own detail page (same URL name)."""
+    entry = registry.get(model)
+    patterns = model_urls(model)
+    for i, pattern in enumerate(patterns):
+        if pattern.name == f"{entry.model_name}_detail":
+            patterns[i] = path(str(pattern.pattern), view_class.as_view(entry=entry), name=pattern.name)
+    return patterns
+
 
 app_name = "iot"
 urlpatterns = [
@@ -18,12 +31,12 @@ urlpatterns = [
     path("devicecredential/<int:pk>/revoke/", views.credential_revoke, name="credential_revoke"),
     path("device/<int:pk>/series/", views.device_series, name="device_series"),
     path("rule/export.json", views.rules_export, name="rules_export"),
-    path("rule/import.json", views.rules_import, name="rules_import"),
-    path("ingest/", views.http_ingest, name="http_ingest"),
-    *model_urls(Device),
+    path("ingest/<str:code>/", views.http_ingest, name="http_ingest"),
+    path("rule/import-json/", views.rules_import, name="rules_import"),
+    *_with_detail(Device, views.DeviceDetailView),
     *model_urls(Metric),
     *model_urls(DeviceCredential),
     *model_urls(Rule),
-    *model_urls(Alarm),
+    *_with_detail(Alarm, views.AlarmDetailView),
     *model_urls(DeadLetter),
 ]

@@ -10,6 +10,7 @@ from zhili.iot.store import iot_setting
 
 class Command(BaseCommand):
     help = "Ingest device telemetry from MQTT (QoS 1, shared subscription, ack after commit)."
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=iot_setting("IOT_MQTT_HOST", "127.0.0.1"))
