@@ -11,10 +11,11 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from zhili.core.audit import emit
@@ -64,7 +65,15 @@ def _ms_to_dt(ts: int | None):
 
 
 def on_batch(batch) -> None:
-    """Reading listener: evaluate the matching rules on the new rows of each device and metric."""
+    """Reading listener: evaluate the matching rules on the new rows of each device and metric.
+
+    Alarm texts are stored in the site language (``LANGUAGE_CODE``), whoever triggered them.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        _on_batch(batch)
+
+
+def _on_batch(batch) -> None:
     from zhili.iot.models import Device
     from zhili.iot.store import metrics
 
@@ -79,9 +88,11 @@ def on_batch(batch) -> None:
     types = dict(Device.objects.filter(pk__in=device_ids).values_list("pk", "device_type"))
     work = []
     for (device_id, metric_id), readings in groups.items():
-        rules = rules_cache.by_device.get((device_id, metric_id), []) + rules_cache.by_type.get(
-            (types.get(device_id), metric_id), []
-        ) + rules_cache.by_type.get(("", metric_id), [])
+        rules = (
+            rules_cache.by_device.get((device_id, metric_id), [])
+            + rules_cache.by_type.get((types.get(device_id), metric_id), [])
+            + rules_cache.by_type.get(("", metric_id), [])
+        )
         if rules:
             readings.sort()
             work.append((device_id, readings, rules))
@@ -143,7 +154,11 @@ def raise_alarm(rule, device, verdict):
             record_change(alarm, ChangeAction.CREATE, message=_("Alarm raised"))
     except IntegrityError:  # another ingest process raised it first
         return Alarm.objects.filter(device=device, rule=rule).exclude(status=AlarmStatus.CLOSED).first()
-    emit("iot.alarm.raise", obj=alarm, details={"device": device.code, "rule": rule.code, "value": verdict.value})
+    emit(
+        "iot.alarm.raise",
+        obj=alarm,
+        details={"device": device.code, "rule": rule.code, "value": verdict.value},
+    )
     _notify(alarm, _("Alarm: %(device)s — %(message)s") % {"device": device.name, "message": alarm.message})
     if rule.open_case:
         try:
@@ -157,15 +172,21 @@ def alarm_recipients(alarm):
     """The device's grid leader and members, and users who may acknowledge alarms."""
     from django.contrib.auth import get_user_model
 
-    users = get_user_model().objects.filter(is_active=True).filter(
-        Q(is_superuser=True)
-        | Q(user_permissions__codename="acknowledge_alarm")
-        | Q(groups__permissions__codename="acknowledge_alarm")
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__codename="acknowledge_alarm")
+            | Q(groups__permissions__codename="acknowledge_alarm")
+        )
     )
     grid = alarm.device.grid
     extra = []
     if grid is not None:
-        extra = [u for u in ([grid.leader] if grid.leader_id else []) + list(grid.members.all()) if u.is_active]
+        extra = [
+            u for u in ([grid.leader] if grid.leader_id else []) + list(grid.members.all()) if u.is_active
+        ]
     return list({u.pk: u for u in [*users.distinct(), *extra]}.values())
 
 
@@ -207,7 +228,9 @@ def acknowledge(alarm, user):
     """Raised → acknowledged. Raise ValueError if the alarm is not raised."""
     if alarm.status != AlarmStatus.RAISED:
         raise ValueError(_("Only a raised alarm can be acknowledged."))
-    return _transition(alarm, user, AlarmStatus.ACKNOWLEDGED, acknowledged_by=user, acknowledged_at=timezone.now())
+    return _transition(
+        alarm, user, AlarmStatus.ACKNOWLEDGED, acknowledged_by=user, acknowledged_at=timezone.now()
+    )
 
 
 def close(alarm, user, note=""):
@@ -243,7 +266,11 @@ def open_case_for_alarm(alarm, user):
         category=alarm.rule.case_category or "device.fault",
         title=f"{device.name}: {alarm.message}"[:200],
         description=_("Raised by rule %(rule)s at %(time)s; value %(value)s.")
-        % {"rule": alarm.rule.name, "time": timezone.localtime(alarm.raised_at).strftime("%Y-%m-%d %H:%M"), "value": alarm.value},
+        % {
+            "rule": alarm.rule.name,
+            "time": timezone.localtime(alarm.raised_at).strftime("%Y-%m-%d %H:%M"),
+            "value": alarm.value,
+        },
         channel="device",
         location=device.geometry,
         address=device.address,
@@ -267,9 +294,9 @@ def escalate_unacknowledged(now=None) -> int:
 
     now = now or timezone.now()
     count = 0
-    for alarm in Alarm.objects.filter(status=AlarmStatus.RAISED, rule__escalate_after_minutes__isnull=False).select_related(
-        "rule", "device", "device__grid"
-    ):
+    for alarm in Alarm.objects.filter(
+        status=AlarmStatus.RAISED, rule__escalate_after_minutes__isnull=False
+    ).select_related("rule", "device", "device__grid"):
         since = alarm.escalated_at or alarm.raised_at
         if (now - since).total_seconds() >= alarm.rule.escalate_after_minutes * 60:
             Alarm.objects.filter(pk=alarm.pk).update(
@@ -289,6 +316,11 @@ def escalate_unacknowledged(now=None) -> int:
 
 def evaluate_scheduled_rules() -> int:
     """Evaluate the schedule-triggered rules (missing data) for every matching enabled device."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _evaluate_scheduled_rules()
+
+
+def _evaluate_scheduled_rules() -> int:
     from zhili.iot.models import Device, Rule
 
     raised = 0

@@ -108,7 +108,9 @@ def rotate_credentials(device, *, user=None, grace_hours: float = 24) -> IssuedC
     """Issue a new credential and let the device's older ones expire after ``grace_hours``."""
     until = timezone.now() + timedelta(hours=grace_hours)
     issued = issue_credential(device, user=user)
-    for old in device.credentials.exclude(pk=issued.credential.pk).filter(active=True, revoked_at__isnull=True):
+    for old in device.credentials.exclude(pk=issued.credential.pk).filter(
+        active=True, revoked_at__isnull=True
+    ):
         if old.expires_at is None or old.expires_at > until:
             old.expires_at = until
             old.save(update_fields=["expires_at", "updated_at"])
@@ -121,17 +123,26 @@ def revoke_credential(cred, *, user=None) -> None:
     cred.revoked_at = timezone.now()
     cred.updated_by = user if user is not None and user.is_authenticated else None
     cred.save(update_fields=["active", "revoked_at", "updated_by", "updated_at"])
-    emit("iot.credential.revoke", user=user, obj=cred, details={"device": cred.device.code, "key_id": cred.key_id})
+    emit(
+        "iot.credential.revoke",
+        user=user,
+        obj=cred,
+        details={"device": cred.device.code, "key_id": cred.key_id},
+    )
 
 
-def mosquitto_files(devices, topic_prefix: str = "zhili", ingest_user: str = "zhili-ingest") -> tuple[str, str]:
+def mosquitto_files(
+    devices, topic_prefix: str = "zhili", ingest_user: str = "zhili-ingest"
+) -> tuple[str, str]:
     """Return (password file, ACL file) texts for Mosquitto: each device may write only
     ``{prefix}/{code}/telemetry``; the ingest user reads all telemetry (see docs/iot.md)."""
     from zhili.iot.models import DeviceCredential
 
     now = timezone.now()
     lines, acl = [], [f"user {ingest_user}", f"topic read {topic_prefix}/+/telemetry", ""]
-    creds = DeviceCredential.objects.filter(device__in=devices, active=True, revoked_at__isnull=True).select_related("device")
+    creds = DeviceCredential.objects.filter(
+        device__in=devices, active=True, revoked_at__isnull=True
+    ).select_related("device")
     for cred in creds:
         if cred.is_valid_now(now) and cred.broker_hash:
             lines.append(f"{cred.key_id}:{cred.broker_hash}")

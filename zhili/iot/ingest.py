@@ -114,16 +114,27 @@ class Registry:
         for device_id, code in Device.metrics.through.objects.values_list("device_id", "metric__code"):
             own[device_id].add(code)
         devices = {}
-        for d in Device.objects.values_list("id", "code", "enabled", "device_type", "rate_limit", "require_signature"):
+        for d in Device.objects.values_list(
+            "id", "code", "enabled", "device_type", "rate_limit", "require_signature"
+        ):
             devices[d[1]] = DeviceInfo(
-                d[0], d[1], d[2], frozenset(own.get(d[0]) or type_metrics.get(d[3], ())), d[4] or default_rate, d[5]
+                d[0],
+                d[1],
+                d[2],
+                frozenset(own.get(d[0]) or type_metrics.get(d[3], ())),
+                d[4] or default_rate,
+                d[5],
             )
         creds = {}
         for c in DeviceCredential.objects.values_list(
             "key_id", "device_id", "secret_hash", "hmac_key", "active", "revoked_at", "expires_at"
         ):
             creds[c[0]] = CredInfo(
-                c[1], c[2], decrypt_key(c[3]), c[6].timestamp() * 1000 if c[6] else math.inf, (not c[4]) or c[5] is not None
+                c[1],
+                c[2],
+                decrypt_key(c[3]),
+                c[6].timestamp() * 1000 if c[6] else math.inf,
+                (not c[4]) or c[5] is not None,
             )
         with self._lock:
             self.devices, self.creds, self._loaded = devices, creds, time.monotonic()
@@ -158,9 +169,13 @@ def parse_ts(value, received_ms: int) -> int:
 class Ingestor:
     """Authenticate, validate, store; one instance per ingest process (or HTTP worker)."""
 
-    def __init__(self, *, channel: str = "mqtt", topic_prefix: str | None = None, require_auth: bool | None = None):
+    def __init__(
+        self, *, channel: str = "mqtt", topic_prefix: str | None = None, require_auth: bool | None = None
+    ):
         self.channel = channel
-        self.topic_prefix = topic_prefix if topic_prefix is not None else store.iot_setting("IOT_TOPIC_PREFIX", "zhili")
+        self.topic_prefix = (
+            topic_prefix if topic_prefix is not None else store.iot_setting("IOT_TOPIC_PREFIX", "zhili")
+        )
         self.require_auth = (
             require_auth if require_auth is not None else store.iot_setting("IOT_REQUIRE_DEVICE_AUTH", True)
         )
@@ -356,7 +371,9 @@ class Ingestor:
             Device.objects.filter(pk__in=plain).update(last_seen_at=now, status=DeviceStatus.ONLINE)
         for device_id, status in seen.items():
             if status:
-                Device.objects.filter(pk=device_id).update(last_seen_at=now, status=DeviceStatus.ONLINE, **status)
+                Device.objects.filter(pk=device_id).update(
+                    last_seen_at=now, status=DeviceStatus.ONLINE, **status
+                )
 
     def _audit(self, letters) -> None:
         counts = Counter((code, reason) for _, code, _, reason, _, _ in letters if reason in IDENTITY_REASONS)

@@ -16,13 +16,19 @@ def update_device_status(now=None) -> int:
 
     now = now or timezone.now()
     default = int(iot_setting("IOT_OFFLINE_AFTER_S", 900))
-    changed = Device.objects.filter(enabled=False).exclude(status=DeviceStatus.DISABLED).update(status=DeviceStatus.DISABLED)
+    changed = (
+        Device.objects.filter(enabled=False)
+        .exclude(status=DeviceStatus.DISABLED)
+        .update(status=DeviceStatus.DISABLED)
+    )
     changed += Device.objects.filter(
         Q(offline_after_s__isnull=True, last_seen_at__lt=now - timedelta(seconds=default)),
         enabled=True,
         status=DeviceStatus.ONLINE,
     ).update(status=DeviceStatus.OFFLINE)
-    for device in Device.objects.filter(enabled=True, status=DeviceStatus.ONLINE, offline_after_s__isnull=False):
+    for device in Device.objects.filter(
+        enabled=True, status=DeviceStatus.ONLINE, offline_after_s__isnull=False
+    ):
         if device.last_seen_at and (now - device.last_seen_at).total_seconds() > device.offline_after_s:
             Device.objects.filter(pk=device.pk).update(status=DeviceStatus.OFFLINE)
             changed += 1

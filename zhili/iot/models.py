@@ -357,6 +357,13 @@ class Rule(BaseModel):
 
     def clean(self):
         super().clean()
+        if isinstance(self.params, str):  # imports give the JSON text
+            import json
+
+            try:
+                self.params = json.loads(self.params) if self.params.strip() else {}
+            except ValueError:
+                raise ValidationError({"params": _("Parameters must be a JSON object.")})
         from zhili.iot.rules import validate_rule
 
         validate_rule(self)

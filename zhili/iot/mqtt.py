@@ -117,7 +117,9 @@ class MqttIngest:
 
     def run(self, duration: float | None = None):
         self.client.reconnect_delay_set(1, 10)
-        self.client.connect(self.host, self.port, keepalive=30, clean_start=False, properties=self.connect_props)
+        self.client.connect(
+            self.host, self.port, keepalive=30, clean_start=False, properties=self.connect_props
+        )
         self.client.loop_start()
         worker = threading.Thread(target=self.work, name="zhili-ingest-worker", daemon=True)
         worker.start()

@@ -118,5 +118,10 @@ registry.add_nav_link(
     "town", _("Device map"), "iot:device_map", icon="geo-alt", perm="iot.view_device", order=9
 )
 registry.add_nav_link(
-    "town", _("Rules import/export (JSON)"), "iot:rules_import", icon="filetype-json", perm="iot.import_rule", order=16
+    "town",
+    _("Rules import/export (JSON)"),
+    "iot:rules_import",
+    icon="filetype-json",
+    perm="iot.import_rule",
+    order=16,
 )

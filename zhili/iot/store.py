@@ -192,7 +192,9 @@ def _insert_sqlite(tuples):
         "DELETE FROM iot_stage WHERE EXISTS (SELECT 1 FROM iot_reading r WHERE r.device_id = iot_stage.device_id "
         "AND r.metric_id = iot_stage.metric_id AND r.ts = iot_stage.ts)"
     )
-    raw.execute("INSERT INTO iot_reading (device_id, metric_id, ts, value) SELECT device_id, metric_id, ts, value FROM iot_stage")
+    raw.execute(
+        "INSERT INTO iot_reading (device_id, metric_id, ts, value) SELECT device_id, metric_id, ts, value FROM iot_stage"
+    )
     raw.execute(_rollup_sql("iot_stage", 3600, hour, "min"))
     raw.execute(_rollup_sql("iot_stage", 86400, day, "min"))
     raw.execute(
@@ -339,7 +341,9 @@ def value_before(device_id: int, metric_id: int, ts_ms: int) -> tuple[int, float
 
 def latest_ts(device_id: int, metric_id: int) -> int | None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT ts FROM iot_latest WHERE device_id = %s AND metric_id = %s", [device_id, metric_id])
+        cursor.execute(
+            "SELECT ts FROM iot_latest WHERE device_id = %s AND metric_id = %s", [device_id, metric_id]
+        )
         row = cursor.fetchone()
     return row[0] if row else None
 
@@ -364,6 +368,8 @@ def apply_retention(now=None) -> dict:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM iot_reading WHERE ts < %s", [now - raw_days * DAY_MS])
         deleted["raw"] = cursor.rowcount
-        cursor.execute("DELETE FROM iot_rollup WHERE period = 3600 AND bucket < %s", [now - hour_days * DAY_MS])
+        cursor.execute(
+            "DELETE FROM iot_rollup WHERE period = 3600 AND bucket < %s", [now - hour_days * DAY_MS]
+        )
         deleted["hour"] = cursor.rowcount
     return deleted

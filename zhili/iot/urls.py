@@ -6,7 +6,6 @@ from zhili.iot import views
 from zhili.iot.models import Alarm, DeadLetter, Device, DeviceCredential, Metric, Rule
 
 
-
 def _with_detail(model, view_class):
     """The model's generic pages with its own detail page (same URL name)."""
     entry = registry.get(model)

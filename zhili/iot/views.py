@@ -27,7 +27,7 @@ from zhili.core.registry import registry
 from zhili.core.views.generic import ObjectDetailView
 from zhili.iot import alarms as engine
 from zhili.iot import credentials, store
-from zhili.iot.choices import AlarmStatus, DeviceStatus
+from zhili.iot.choices import AlarmStatus
 from zhili.iot.models import Alarm, Device, DeviceCredential, Metric, Rule
 
 SSE_SECONDS = 25
@@ -35,7 +35,12 @@ SSE_SECONDS = 25
 
 def _need(user, model, action, obj=None):
     if not has_action(user, model, action, obj):
-        emit("access.denied", user=user, success=False, details={"model": model._meta.label_lower, "action": action})
+        emit(
+            "access.denied",
+            user=user,
+            success=False,
+            details={"model": model._meta.label_lower, "action": action},
+        )
         raise PermissionDenied(_("You do not have permission to do this."))
 
 
@@ -70,7 +75,11 @@ def alarm_json(alarm) -> dict:
 
 
 def _alarms_since(user, since):
-    qs = restrict(Alarm.objects.all(), user, "view").select_related("device", "rule").order_by("updated_at", "pk")
+    qs = (
+        restrict(Alarm.objects.all(), user, "view")
+        .select_related("device", "rule")
+        .order_by("updated_at", "pk")
+    )
     if since is not None:
         qs = qs.filter(updated_at__gt=since)
     else:
@@ -138,7 +147,9 @@ def alarm_feed(request):
 
 def _back(request, alarm):
     target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else alarm.get_absolute_url())
+    return redirect(
+        target if target.startswith("/") and not target.startswith("//") else alarm.get_absolute_url()
+    )
 
 
 @require_POST
@@ -213,7 +224,9 @@ class DeviceDetailView(ObjectDetailView):
         latest = store.latest([device.pk])
         by_code = {m.code: m for m in Metric.objects.all()}
         ctx["latest"] = [
-            (by_code[code], point.value, point.time) for (_, code), point in sorted(latest.items()) if code in by_code
+            (by_code[code], point.value, point.time)
+            for (_, code), point in sorted(latest.items())
+            if code in by_code
         ]
         ctx["series_url"] = reverse("iot:device_series", args=[device.pk])
         ctx["can_manage"] = has_action(user, Device, "manage_credentials", device)
@@ -232,19 +245,27 @@ def device_series(request, pk):
         hours = max(1, min(int(request.GET.get("hours", "24")), 24 * 400))
     except ValueError:
         return JsonResponse({"error": _("hours must be a whole number")}, status=400)
-    resolution = request.GET.get("resolution") or ("raw" if hours <= 48 else "hour" if hours <= 24 * 31 else "day")
+    resolution = request.GET.get("resolution") or (
+        "raw" if hours <= 48 else "hour" if hours <= 24 * 31 else "day"
+    )
     if resolution not in ("raw", "hour", "day"):
         return JsonResponse({"error": _("resolution must be raw, hour or day")}, status=400)
     codes = request.GET.getlist("metric") or sorted(device.declared_metric_codes())
     end = timezone.now()
-    data = store.series([device.pk], codes, end - timedelta(hours=hours), end + timedelta(minutes=5), resolution)
+    data = store.series(
+        [device.pk], codes, end - timedelta(hours=hours), end + timedelta(minutes=5), resolution
+    )
     units = dict(Metric.objects.filter(code__in=codes).values_list("code", "unit"))
     return JsonResponse(
         {
             "device": device.code,
             "resolution": resolution,
             "series": [
-                {"metric": code, "unit": units.get(code, ""), "points": [[p.ts, p.value, p.minimum, p.maximum] for p in pts]}
+                {
+                    "metric": code,
+                    "unit": units.get(code, ""),
+                    "points": [[p.ts, p.value, p.minimum, p.maximum] for p in pts],
+                }
                 for (_, code), pts in sorted(data.items())
             ],
         }
@@ -261,14 +282,18 @@ def device_map(request):
 def device_geojson(request):
     """Devices as GeoJSON points with status, latest values and the worst open alarm."""
     _need(request.user, Device, "view")
-    devices = list(restrict(Device.objects.all(), request.user, "view").exclude(geometry=None).exclude(geometry=""))
+    devices = list(
+        restrict(Device.objects.all(), request.user, "view").exclude(geometry=None).exclude(geometry="")
+    )
     latest = store.latest([d.pk for d in devices]) if devices else {}
     values = {}
     for (device_id, code), point in latest.items():
         values.setdefault(device_id, {})[code] = round(point.value, 2)
     worst = {}
     rank = {"info": 0, "minor": 1, "major": 2, "critical": 3}
-    for device_id, severity in Alarm.objects.exclude(status=AlarmStatus.CLOSED).values_list("device_id", "severity"):
+    for device_id, severity in Alarm.objects.exclude(status=AlarmStatus.CLOSED).values_list(
+        "device_id", "severity"
+    ):
         if rank.get(severity, 0) >= rank.get(worst.get(device_id, ""), -1):
             worst[device_id] = severity
     features = [
@@ -304,7 +329,9 @@ def credential_issue(request, pk):
             grace = float(request.POST.get("grace_hours", "24"))
         except ValueError:
             grace = 24.0
-        issued = credentials.rotate_credentials(device, user=request.user, grace_hours=max(0.0, min(grace, 720.0)))
+        issued = credentials.rotate_credentials(
+            device, user=request.user, grace_hours=max(0.0, min(grace, 720.0))
+        )
     else:
         issued = credentials.issue_credential(device, user=request.user)
     prefix = store.iot_setting("IOT_TOPIC_PREFIX", "zhili")
@@ -329,8 +356,18 @@ def credential_revoke(request, pk):
 
 # -- rules as files ----------------------------------------------------------------------------
 RULE_FIELDS = (
-    "code", "name", "kind", "device_type", "params", "severity", "enabled", "auto_close", "open_case",
-    "case_category", "escalate_after_minutes", "description",
+    "code",
+    "name",
+    "kind",
+    "device_type",
+    "params",
+    "severity",
+    "enabled",
+    "auto_close",
+    "open_case",
+    "case_category",
+    "escalate_after_minutes",
+    "description",
 )
 
 
@@ -345,10 +382,20 @@ def rule_to_dict(rule) -> dict:
 def rules_export(request):
     """All rules the user may export, as a JSON file (re-importable)."""
     _need(request.user, Rule, "export")
-    rules = restrict(Rule.objects.all(), request.user, "export").select_related("metric", "device").order_by("code")
+    rules = (
+        restrict(Rule.objects.all(), request.user, "export")
+        .select_related("metric", "device")
+        .order_by("code")
+    )
     body = {"format": "zhili.iot.rules", "version": 1, "rules": [rule_to_dict(r) for r in rules]}
-    emit("data.export", user=request.user, details={"model": "iot.rule", "format": "json", "rows": len(body["rules"])})
-    response = HttpResponse(json.dumps(body, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8")
+    emit(
+        "data.export",
+        user=request.user,
+        details={"model": "iot.rule", "format": "json", "rows": len(body["rules"])},
+    )
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="zhili-iot-rules.json"'
     return response
 
@@ -358,7 +405,11 @@ def import_rules(data, user) -> tuple[int, int, list[str]]:
 
     Return (created, updated, errors); on any error nothing is saved.
     """
-    if not isinstance(data, dict) or data.get("format") != "zhili.iot.rules" or not isinstance(data.get("rules"), list):
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != "zhili.iot.rules"
+        or not isinstance(data.get("rules"), list)
+    ):
         return 0, 0, [_("Not a Zhili rules file (format zhili.iot.rules expected).")]
     errors, prepared = [], []
     metrics = {m.code: m for m in Metric.objects.all()}
@@ -376,12 +427,16 @@ def import_rules(data, user) -> tuple[int, int, list[str]]:
         metric_code = item.get("metric")
         rule.metric = metrics.get(metric_code) if metric_code else None
         if metric_code and rule.metric is None:
-            errors.append(_("Rule %(code)s: unknown metric %(metric)s.") % {"code": item["code"], "metric": metric_code})
+            errors.append(
+                _("Rule %(code)s: unknown metric %(metric)s.") % {"code": item["code"], "metric": metric_code}
+            )
             continue
         device_code = item.get("device")
         rule.device = Device.objects.filter(code=device_code).first() if device_code else None
         if device_code and rule.device is None:
-            errors.append(_("Rule %(code)s: unknown device %(device)s.") % {"code": item["code"], "device": device_code})
+            errors.append(
+                _("Rule %(code)s: unknown device %(device)s.") % {"code": item["code"], "device": device_code}
+            )
             continue
         try:
             rule.full_clean()
@@ -400,8 +455,13 @@ def import_rules(data, user) -> tuple[int, int, list[str]]:
                 rule.data_source = "import"
             rule.updated_by = user
             rule.save()
-            record_change(rule, ChangeAction.CREATE if created else ChangeAction.UPDATE, user=user, prechange=before,
-                          message=_("Imported from a rules file"))
+            record_change(
+                rule,
+                ChangeAction.CREATE if created else ChangeAction.UPDATE,
+                user=user,
+                prechange=before,
+                message=_("Imported from a rules file"),
+            )
             created_n += created
             updated_n += not created
     engine.rules_cache.invalidate()
@@ -428,10 +488,14 @@ def rules_import(request):
             else:
                 created, updated, errors = import_rules(data, request.user)
                 if not errors:
-                    messages.success(request, _("%(c)d rules created, %(u)d updated.") % {"c": created, "u": updated})
+                    messages.success(
+                        request, _("%(c)d rules created, %(u)d updated.") % {"c": created, "u": updated}
+                    )
                     return redirect("iot:rule_list")
     entry = registry.get(Rule)
-    return render(request, "iot/rules_import.html", {"errors": errors, "entry": entry}, status=400 if errors else 200)
+    return render(
+        request, "iot/rules_import.html", {"errors": errors, "entry": entry}, status=400 if errors else 200
+    )
 
 
 # -- HTTP ingestion ----------------------------------------------------------------------------

@@ -15,8 +15,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=iot_setting("IOT_MQTT_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(iot_setting("IOT_MQTT_PORT", 1883)))
-        parser.add_argument("--client-id", default=f"zhili-ingest-{os.uname().nodename}-1",
-                            help="stable per process: the broker keeps its session across restarts")
+        parser.add_argument(
+            "--client-id",
+            default=f"zhili-ingest-{os.uname().nodename}-1",
+            help="stable per process: the broker keeps its session across restarts",
+        )
         parser.add_argument("--group", default="zhili", help="shared subscription group ('' for none)")
         parser.add_argument("--topic-prefix", default=iot_setting("IOT_TOPIC_PREFIX", "zhili"))
         parser.add_argument("--username", default=os.environ.get("ZHILI_MQTT_USERNAME"))
@@ -46,7 +49,9 @@ class Command(BaseCommand):
 
             scheduler = Scheduler()
             scheduler.start()
-        self.stdout.write(f"Ingesting {ingest.topic} from {opts['host']}:{opts['port']} as {opts['client_id']}")
+        self.stdout.write(
+            f"Ingesting {ingest.topic} from {opts['host']}:{opts['port']} as {opts['client_id']}"
+        )
         self.stdout.flush()
         try:
             ingest.run(duration=opts["duration"])
