@@ -637,3 +637,39 @@ def rate(case: Case, rating: int, comment: str = "", *, resolved: bool | None = 
                 obj=case,
             )
     return case
+
+
+# -- duplicates ----------------------------------------------------------------------------------
+
+
+def similar_open_cases(category, lon: float, lat: float, *, exclude=None, limit: int = 5) -> list:
+    """Return open cases of ``category`` within the duplicate radius and window, nearest first.
+
+    The bounding-box index narrows the search; the geodesic distance decides.
+    """
+    from datetime import timedelta
+
+    from zhili.core.geo import distance_m
+
+    cfg = config()
+    radius = cfg["DUPLICATE_RADIUS_M"]
+    dlat = radius / 111_000
+    dlon = radius / (111_000 * max(0.1, __import__("math").cos(__import__("math").radians(lat))))
+    since = clock.now() - timedelta(days=cfg["DUPLICATE_DAYS"])
+    qs = Case.objects.filter(
+        category=category,
+        status__in=OPEN_STATES,
+        reported_at__gte=since,
+        bbox_minx__range=(lon - dlon, lon + dlon),
+        bbox_miny__range=(lat - dlat, lat + dlat),
+    ).only("pk", "number", "title", "status", "reported_at", "bbox_minx", "bbox_miny", "category_id")
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    found = []
+    for case in qs[:200]:
+        distance = distance_m(lon, lat, case.bbox_minx, case.bbox_miny)
+        if distance <= radius:
+            case.distance_m = round(distance)
+            found.append(case)
+    found.sort(key=lambda c: c.distance_m)
+    return found[:limit]
