@@ -88,7 +88,13 @@ def _xml(root_name: str, item_name: str | None, data) -> bytes:
 def respond(fmt: str, data, root: str, item: str | None, status: int = 200) -> HttpResponse:
     if fmt == "xml":
         return HttpResponse(_xml(root, item, data), status=status, content_type="text/xml; charset=utf-8")
-    return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        data,
+        status=status,
+        safe=False,
+        json_dumps_params={"ensure_ascii": False},
+        content_type="application/json; charset=utf-8",
+    )
 
 
 def error(fmt: str, status: int, description: str) -> HttpResponse:

@@ -183,6 +183,7 @@ class CaseDetailView(ObjectDetailView):
                 else []
             )
             context["action_form"] = ActionForm()
+            context["now"] = clock.now()
             departments = _department_choices()
             context["departments"] = departments
             context["suggestion"] = (

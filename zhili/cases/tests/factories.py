@@ -42,3 +42,13 @@ def make_case(category="city.road", *, user=None, **kwargs):
     kwargs.setdefault("title", f"路面坑洼{next(_seq)}")
     kwargs.setdefault("location", point())
     return services.open_case(category=category, user=user, **kwargs)
+
+
+def ensure_categories():
+    """Recreate the migration's categories (transactional tests flush the tables)."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("zhili.cases.migrations.0002_categories")
+    migration.create(apps, None)

@@ -2,6 +2,7 @@
 review, close, reopen, merge, rating; SLA warnings and escalation with a controllable clock."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,8 +27,9 @@ from zhili.places.tests.factories import make_grid
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("R-6-cases"), pytest.mark.req("R-7.1-events")]
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Monday 2026-11-23 09:00 in Shanghai
-MONDAY = timezone.make_aware(dt.datetime(2026, 11, 23, 9, 0))
+MONDAY = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 
 
 @pytest.fixture
@@ -83,10 +85,10 @@ def test_full_lifecycle_with_return_extension_reopen_and_rating(setup, events):
         case = services.transition(case, "start", h, lon=119.93, lat=30.23)
         assert case.status == Status.HANDLING
         due = case.due_at
-        assert due == timezone.make_aware(dt.datetime(2026, 11, 30, 10, 0))  # 5 working days
+        assert due == dt.datetime(2026, 11, 30, 10, 0, tzinfo=SHANGHAI)  # 5 working days
         case = services.transition(case, "request_extension", h, note="需采购材料", days=2)
         case = services.transition(case, "decide_extension", d, approve="1")
-        assert case.due_at == timezone.make_aware(dt.datetime(2026, 12, 2, 10, 0))
+        assert case.due_at == dt.datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI)
         case = services.transition(case, "progress", h, note="已围挡")
         case = services.transition(case, "complete", h, note="已修复路面")
         assert case.status == Status.HANDLED and case.handle_on_time
