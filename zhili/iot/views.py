@@ -2,6 +2,7 @@
 rules as JSON files, and the HTTP ingestion endpoint for devices without MQTT."""
 
 import json
+import logging
 import threading
 import time
 from datetime import timedelta
@@ -9,7 +10,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,6 +32,7 @@ from zhili.iot.choices import AlarmStatus
 from zhili.iot.models import Alarm, Device, DeviceCredential, Metric, Rule
 
 SSE_SECONDS = 25
+logger = logging.getLogger("zhili.iot")
 
 
 def _need(user, model, action, obj=None):
@@ -123,7 +125,12 @@ def alarm_stream(request):
         yield "retry: 1000\n\n"
         end = time.monotonic() + seconds
         while time.monotonic() < end:
-            for alarm in _alarms_since(user, cursor):
+            try:
+                changed = _alarms_since(user, cursor)
+            except DatabaseError:  # a transient database error must not end the stream
+                logger.warning("alarm stream: query failed; retrying", exc_info=True)
+                changed = []
+            for alarm in changed:
                 cursor = max(cursor, alarm.updated_at)
                 data = json.dumps(alarm_json(alarm), ensure_ascii=False)
                 yield f"id: {alarm.updated_at.isoformat()}\nevent: alarm\ndata: {data}\n\n"

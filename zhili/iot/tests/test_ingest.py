@@ -34,7 +34,14 @@ def test_single_values_and_readings_shapes_are_stored_once():
     batch = [
         msg(device, {"token": cred.token, "metric": "pm25", "value": 35.5, "ts": now}),
         msg(device, {"token": cred.token, "ts": now / 1000, "values": {"pm10": 61, "no2": 30}}),
-        msg(device, {"token": cred.token, "readings": [{"metric": "o3", "value": 80, "ts": now - 60_000}], "battery": 77}),
+        msg(
+            device,
+            {
+                "token": cred.token,
+                "readings": [{"metric": "o3", "value": 80, "ts": now - 60_000}],
+                "battery": 77,
+            },
+        ),
     ]
     result = ingestor.process(batch)
     assert (result.stored, result.duplicates, dict(result.rejected)) == (4, 0, {})
@@ -85,8 +92,12 @@ def test_revocation_rotation_and_disabled_devices():
     now = store.now_ms()
     new = rotate_credentials(device, grace_hours=1)
     # During the grace period both credentials work.
-    r = ingestor.process([msg(device, {"token": old.token, "metric": "pm25", "value": 1, "ts": now}),
-                          msg(device, {"token": new.token, "metric": "pm25", "value": 2, "ts": now + 1})])
+    r = ingestor.process(
+        [
+            msg(device, {"token": old.token, "metric": "pm25", "value": 1, "ts": now}),
+            msg(device, {"token": new.token, "metric": "pm25", "value": 2, "ts": now + 1}),
+        ]
+    )
     assert r.stored == 2
     revoke_credential(old.credential)
     ingestor.registry.refresh(force=True)
@@ -127,7 +138,10 @@ def test_bad_data_goes_to_dead_letters_with_reason():
         [
             (f"zhili/{device.code}/telemetry", b"{not json"),
             msg(device, ["a list"]),
-            msg(device, {"token": tok, "values": {"pm25": 20, "wind_knots": 3, "gas_lel": 5, "o3": 5000}, "ts": now}),
+            msg(
+                device,
+                {"token": tok, "values": {"pm25": 20, "wind_knots": 3, "gas_lel": 5, "o3": 5000}, "ts": now},
+            ),
             msg(device, {"token": tok, "metric": "pm10", "value": 30, "ts": now + 3_600_000}),
             msg(device, {"token": tok, "metric": "pm10", "value": 30, "ts": "2020-01-01T00:00:00+08:00"}),
             msg(device, {"token": tok, "metric": "pm10", "value": "high", "ts": now}),
@@ -153,8 +167,12 @@ def test_a_flooding_device_is_limited_without_starving_others():
     quiet, cred_q = make_device(credential=True)
     ingestor = Ingestor()
     now = store.now_ms()
-    batch = [msg(flood, {"token": cred_f.token, "metric": "pm25", "value": 1, "ts": now + i}) for i in range(200)]
-    batch += [msg(quiet, {"token": cred_q.token, "metric": "pm25", "value": 2, "ts": now + i}) for i in range(20)]
+    batch = [
+        msg(flood, {"token": cred_f.token, "metric": "pm25", "value": 1, "ts": now + i}) for i in range(200)
+    ]
+    batch += [
+        msg(quiet, {"token": cred_q.token, "metric": "pm25", "value": 2, "ts": now + i}) for i in range(20)
+    ]
     r = ingestor.process(batch)
     assert store.count_readings([quiet.pk]) == 20
     assert store.count_readings([flood.pk]) == 10

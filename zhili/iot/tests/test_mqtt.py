@@ -40,8 +40,9 @@ pytestmark = pytest.mark.skipif(not broker_up(), reason="needs the Mosquitto bro
 def publisher():
     import paho.mqtt.client as mqtt
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}",
-                         protocol=mqtt.MQTTv5)
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5
+    )
     client.max_inflight_messages_set(200)
     client.connect(*BROKER)
     client.loop_start()
@@ -65,8 +66,9 @@ def ingest_thread():
     from zhili.iot.mqtt import MqttIngest
 
     run = uuid.uuid4().hex[:10]
-    ingest = MqttIngest(client_id=f"test-ingest-{run}", group=f"g{run}", topic_prefix=f"t{run}", session_expiry=5,
-                        linger=0.02)
+    ingest = MqttIngest(
+        client_id=f"test-ingest-{run}", group=f"g{run}", topic_prefix=f"t{run}", session_expiry=5, linger=0.02
+    )
 
     def target():
         try:
@@ -93,9 +95,15 @@ def test_publish_stored_alarm_raised_and_visible(ingest_thread, client, django_u
     pub = publisher()
     now = store.now_ms()
     topic = f"{prefix}/{device.code}/telemetry"
-    pub.publish(topic, json.dumps({"token": cred.token, "metric": "pm25", "value": 40, "ts": now - 1000}), qos=1)
-    batch = {"token": cred.token, "readings": [{"metric": m, "value": v, "ts": now} for m, v in
-                                               [("pm25", 160), ("pm10", 230), ("no2", 41)]]}
+    pub.publish(
+        topic, json.dumps({"token": cred.token, "metric": "pm25", "value": 40, "ts": now - 1000}), qos=1
+    )
+    batch = {
+        "token": cred.token,
+        "readings": [
+            {"metric": m, "value": v, "ts": now} for m, v in [("pm25", 160), ("pm10", 230), ("no2", 41)]
+        ],
+    }
     pub.publish(topic, json.dumps(batch), qos=1).wait_for_publish(5)
     pub.loop_stop()
     pub.disconnect()
@@ -107,7 +115,9 @@ def test_publish_stored_alarm_raised_and_visible(ingest_thread, client, django_u
     feed = client.get(reverse("iot:alarm_feed")).json()
     assert [a["id"] for a in feed["alarms"]] == [alarm.pk]
     layer = client.get(reverse("iot:device_geojson")).json()
-    assert [f["properties"]["alarm"] for f in layer["features"] if f["properties"]["code"] == device.code] == ["major"]
+    assert [
+        f["properties"]["alarm"] for f in layer["features"] if f["properties"]["code"] == device.code
+    ] == ["major"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -123,10 +133,16 @@ def test_rejected_credentials_and_acl_violations_over_mqtt(ingest_thread):
         pub = publisher()
         now = store.now_ms()
         reading = {"metric": "pm25", "value": 30, "ts": now}
-        pub.publish(f"{prefix}/{a.code}/telemetry", json.dumps({**reading, "token": cred_b.token}), qos=1)  # b → a's topic
-        pub.publish(f"{prefix}/{a.code}/telemetry", json.dumps({**reading, "token": "feedbeef0000.nope"}), qos=1)
+        pub.publish(
+            f"{prefix}/{a.code}/telemetry", json.dumps({**reading, "token": cred_b.token}), qos=1
+        )  # b → a's topic
+        pub.publish(
+            f"{prefix}/{a.code}/telemetry", json.dumps({**reading, "token": "feedbeef0000.nope"}), qos=1
+        )
         pub.publish(f"{prefix}/NOT-A-DEVICE/telemetry", json.dumps({**reading, "token": cred_a.token}), qos=1)
-        pub.publish(f"{prefix}/{b.code}/telemetry", json.dumps({**reading, "token": cred_b.token}), qos=1).wait_for_publish(5)
+        pub.publish(
+            f"{prefix}/{b.code}/telemetry", json.dumps({**reading, "token": cred_b.token}), qos=1
+        ).wait_for_publish(5)
         pub.loop_stop()
         pub.disconnect()
         assert wait_for(lambda: DeadLetter.objects.count() == 3 and store.count_readings() == 1)
@@ -134,9 +150,18 @@ def test_rejected_credentials_and_acl_violations_over_mqtt(ingest_thread):
         audit._sinks.remove(events.append)
     assert store.count_readings([a.pk]) == 0 and store.count_readings([b.pk]) == 1
     assert set(DeadLetter.objects.values_list("device_code", "reason")) == {
-        (a.code, "topic_mismatch"), (a.code, "bad_credential"), ("NOT-A-DEVICE", "unknown_device")}
-    audited = {(e["details"]["device"], e["details"]["reason"]) for e in events if e["type"] == "iot.device.rejected"}
-    assert audited == {(a.code, "topic_mismatch"), (a.code, "bad_credential"), ("NOT-A-DEVICE", "unknown_device")}
+        (a.code, "topic_mismatch"),
+        (a.code, "bad_credential"),
+        ("NOT-A-DEVICE", "unknown_device"),
+    }
+    audited = {
+        (e["details"]["device"], e["details"]["reason"]) for e in events if e["type"] == "iot.device.rejected"
+    }
+    assert audited == {
+        (a.code, "topic_mismatch"),
+        (a.code, "bad_credential"),
+        ("NOT-A-DEVICE", "unknown_device"),
+    }
 
 
 # -- crash safety: a real `zhili ingest` process, killed with SIGKILL mid-stream -----------------
@@ -149,17 +174,44 @@ print(json.dumps({"id": device.pk, "code": device.code, "token": issued.token}))
 
 
 def run_zhili(args, env, **kwargs):
-    return subprocess.run([sys.executable, "-m", "zhili.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=True, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "zhili.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        **kwargs,
+    )
 
 
 def start_ingest(env, prefix, run, log):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "zhili.cli", "ingest", "--topic-prefix", prefix, "--client-id", f"kill-{run}",
-         "--group", f"k{run}", "--session-expiry", "120", "--linger", "0.02"],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "zhili.cli",
+            "ingest",
+            "--topic-prefix",
+            prefix,
+            "--client-id",
+            f"kill-{run}",
+            "--group",
+            f"k{run}",
+            "--session-expiry",
+            "120",
+            "--linger",
+            "0.02",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
-    assert wait_for(lambda: "subscribed to" in Path(log.name).read_text(), timeout=30), Path(log.name).read_text()
+    assert wait_for(lambda: "subscribed to" in Path(log.name).read_text(), timeout=30), Path(
+        log.name
+    ).read_text()
     return proc
 
 
@@ -175,7 +227,9 @@ def test_killing_ingest_mid_stream_loses_and_doubles_nothing(tmp_path):
 
     def stored():
         with sqlite3.connect(db, timeout=10) as conn:
-            return conn.execute("SELECT count(*) FROM iot_reading WHERE device_id = ?", [info["id"]]).fetchone()[0]
+            return conn.execute(
+                "SELECT count(*) FROM iot_reading WHERE device_id = ?", [info["id"]]
+            ).fetchone()[0]
 
     total, rate = 2400, 300.0  # messages, per second: the broker queues at most 1000 while nobody listens
     log1 = open(tmp_path / "ingest1.log", "w")
@@ -188,7 +242,12 @@ def test_killing_ingest_mid_stream_loses_and_doubles_nothing(tmp_path):
     def publish_all():
         start = time.monotonic()
         for i in range(total):
-            payload = {"token": info["token"], "metric": "pm25", "value": float(i % 500), "ts": base + i * 1000}
+            payload = {
+                "token": info["token"],
+                "metric": "pm25",
+                "value": float(i % 500),
+                "ts": base + i * 1000,
+            }
             published.append(pub.publish(topic, json.dumps(payload), qos=1))
             time.sleep(max(0.0, start + (i + 1) / rate - time.monotonic()))
 

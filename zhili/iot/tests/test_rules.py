@@ -40,7 +40,9 @@ def test_threshold_raises_one_alarm_per_device_and_rule(sent, django_user_model)
     store.write_readings([(d.pk, "pm25", at(9), 120.0)])
     store.write_readings([(d.pk, "pm25", at(10), 130.0)])  # still high: same alarm, one more breach
     [alarm] = open_alarms(d)
-    assert alarm.rule == rule and alarm.severity == "major" and alarm.value == 130.0 and alarm.breach_count == 2
+    assert (
+        alarm.rule == rule and alarm.severity == "major" and alarm.value == 130.0 and alarm.breach_count == 2
+    )
     assert "75" in alarm.message
     assert [n["category"] for n in sent] == ["iot.alarm"]
     assert handler in sent[0]["recipients"] and sent[0]["level"] == "danger"
@@ -49,7 +51,12 @@ def test_threshold_raises_one_alarm_per_device_and_rule(sent, django_user_model)
     with pytest.raises(ValueError):
         alarms.acknowledge(Alarm.objects.get(pk=alarm.pk), handler)
     closed = alarms.close(Alarm.objects.get(pk=alarm.pk), handler, "已处置")
-    assert (closed.status, closed.acknowledged_by, closed.closed_by, closed.close_note) == ("closed", handler, handler, "已处置")
+    assert (closed.status, closed.acknowledged_by, closed.closed_by, closed.close_note) == (
+        "closed",
+        handler,
+        handler,
+        "已处置",
+    )
     assert closed.acknowledged_at <= closed.closed_at
     # After closing, a new breach raises a new alarm.
     store.write_readings([(d.pk, "pm25", at(11), 140.0)])
@@ -65,8 +72,12 @@ def test_rule_for_other_device_type_or_metric_does_not_fire():
 
 
 def test_threshold_held_for_a_duration_ignores_spikes():
-    make_rule("threshold_duration", metric="pm10", device_type="dust_monitor",
-              params={"op": ">", "value": 150, "duration_s": 900})
+    make_rule(
+        "threshold_duration",
+        metric="pm10",
+        device_type="dust_monitor",
+        params={"op": ">", "value": 150, "duration_s": 900},
+    )
     d = make_device("dust_monitor")
     # A single spike: no alarm.
     store.write_readings([(d.pk, "pm10", at(9, m), v) for m, v in [(0, 100), (5, 300), (10, 100)]])
@@ -80,8 +91,13 @@ def test_threshold_held_for_a_duration_ignores_spikes():
 
 
 def test_rate_of_change_uses_the_previous_stored_value():
-    make_rule("rate_of_change", metric="pressure_mpa", device_type="pipe_pressure", params={"max_per_minute": 0.05},
-              auto_close=True)
+    make_rule(
+        "rate_of_change",
+        metric="pressure_mpa",
+        device_type="pipe_pressure",
+        params={"max_per_minute": 0.05},
+        auto_close=True,
+    )
     d = make_device("pipe_pressure")
     store.write_readings([(d.pk, "pressure_mpa", at(9, 0), 0.38)])
     store.write_readings([(d.pk, "pressure_mpa", at(9, 1), 0.36)])  # 0.02/min: fine
@@ -96,12 +112,23 @@ def test_rate_of_change_uses_the_previous_stored_value():
 
 @pytest.mark.parametrize(
     ("hour", "minute", "value", "fires"),
-    [(6, 0, 70.0, False), (12, 0, 70.1, True), (21, 59, 69.0, False), (22, 0, 55.0, False), (22, 0, 55.5, True),
-     (3, 0, 60.0, True), (5, 59, 54.0, False)],
+    [
+        (6, 0, 70.0, False),
+        (12, 0, 70.1, True),
+        (21, 59, 69.0, False),
+        (22, 0, 55.0, False),
+        (22, 0, 55.5, True),
+        (3, 0, 60.0, True),
+        (5, 59, 54.0, False),
+    ],
 )
 def test_day_night_noise_limits_gb12523(hour, minute, value, fires):
-    make_rule("day_night", metric="noise_laeq", device_type="noise_meter",
-              params={"day_limit": 70, "night_limit": 55, "day_start": "06:00", "day_end": "22:00"})
+    make_rule(
+        "day_night",
+        metric="noise_laeq",
+        device_type="noise_meter",
+        params={"day_limit": 70, "night_limit": 55, "day_start": "06:00", "day_end": "22:00"},
+    )
     d = make_device("noise_meter")
     store.write_readings([(d.pk, "noise_laeq", at(hour, minute), value)])
     assert bool(open_alarms(d)) is fires
@@ -109,8 +136,12 @@ def test_day_night_noise_limits_gb12523(hour, minute, value, fires):
 
 @pytest.mark.parametrize(("hour", "value", "fires"), [(23, 70.0, False), (23, 70.5, True), (14, 90.0, False)])
 def test_night_lmax_at_most_15_above_the_night_limit(hour, value, fires):
-    make_rule("day_night", metric="noise_lmax", device_type="noise_meter",
-              params={"night_limit": 55, "max_above_night": 15})
+    make_rule(
+        "day_night",
+        metric="noise_lmax",
+        device_type="noise_meter",
+        params={"night_limit": 55, "max_above_night": 15},
+    )
     d = make_device("noise_meter")
     store.write_readings([(d.pk, "noise_lmax", at(hour), value)])
     assert bool(open_alarms(d)) is fires

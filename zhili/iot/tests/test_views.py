@@ -27,15 +27,24 @@ def viewer(django_user_model):
 
 
 def post_json(client, code, payload, **headers):
-    return client.post(reverse("iot:http_ingest", args=[code]), json.dumps(payload), content_type="application/json",
-                       **headers)
+    return client.post(
+        reverse("iot:http_ingest", args=[code]),
+        json.dumps(payload),
+        content_type="application/json",
+        **headers,
+    )
 
 
 @pytest.mark.req("R-10.3-iot", "R-5.1-fusion")
 def test_http_ingestion_uses_device_credentials_not_sessions(client, admin):
     device, cred = make_device(credential=True)
     now = store.now_ms()
-    r = post_json(client, device.code, {"metric": "pm25", "value": 20, "ts": now}, HTTP_AUTHORIZATION=f"Device {cred.token}")
+    r = post_json(
+        client,
+        device.code,
+        {"metric": "pm25", "value": 20, "ts": now},
+        HTTP_AUTHORIZATION=f"Device {cred.token}",
+    )
     assert r.status_code == 200 and r.json() == {"stored": 1, "duplicates": 0, "rejected": []}
     r = post_json(client, device.code, {"token": cred.token, "metric": "pm25", "value": 20, "ts": now})
     assert r.status_code == 200 and r.json()["duplicates"] == 1
@@ -47,11 +56,15 @@ def test_http_ingestion_uses_device_credentials_not_sessions(client, admin):
     from zhili.iot import views
 
     views.http_ingestor().registry.refresh(force=True)  # new credentials are picked up within seconds
-    r = post_json(client, device.code, {"token": other_cred.token, "metric": "pm25", "value": 21, "ts": now + 1})
+    r = post_json(
+        client, device.code, {"token": other_cred.token, "metric": "pm25", "value": 21, "ts": now + 1}
+    )
     assert r.status_code == 403
     r = post_json(client, device.code, {"token": cred.token, "metric": "pm25", "value": -5, "ts": now + 2})
     assert r.status_code == 422 and r.json()["rejected"][0]["reason"] == "out_of_range"
-    r = client.post(reverse("iot:http_ingest", args=[device.code]), b"\xff\xfe", content_type="application/json")
+    r = client.post(
+        reverse("iot:http_ingest", args=[device.code]), b"\xff\xfe", content_type="application/json"
+    )
     assert r.status_code == 400
     assert client.get(reverse("iot:http_ingest", args=[device.code])).status_code == 405
     assert store.count_readings([device.pk]) == 1
@@ -85,7 +98,13 @@ def test_alarm_feed_stream_and_board_show_new_alarms(client, viewer):
 def test_alarm_pages_need_permission(client, django_user_model):
     nobody = django_user_model.objects.create_user("iot_nobody", password="x")
     client.force_login(nobody)
-    for name in ("iot:alarm_board", "iot:alarm_stream", "iot:alarm_feed", "iot:device_map", "iot:device_geojson"):
+    for name in (
+        "iot:alarm_board",
+        "iot:alarm_stream",
+        "iot:alarm_feed",
+        "iot:device_map",
+        "iot:device_geojson",
+    ):
         assert client.get(reverse(name)).status_code == 403, name
 
 
@@ -104,7 +123,12 @@ def test_acknowledge_and_close_buttons(client, admin, viewer):
     assert r.status_code == 302 and r["Location"] == "/iot/alarms/live/"
     client.post(reverse("iot:alarm_close", args=[alarm.pk]), {"note": "现场已处置"})
     alarm.refresh_from_db()
-    assert (alarm.status, alarm.acknowledged_by, alarm.closed_by, alarm.close_note) == ("closed", admin, admin, "现场已处置")
+    assert (alarm.status, alarm.acknowledged_by, alarm.closed_by, alarm.close_note) == (
+        "closed",
+        admin,
+        admin,
+        "现场已处置",
+    )
     # Closing twice is a clear message, not an error page.
     r = client.post(reverse("iot:alarm_close", args=[alarm.pk]), follow=True)
     assert r.status_code == 200
@@ -115,7 +139,9 @@ def test_device_map_layer_and_detail_series(client, viewer):
     make_rule("threshold", params={"op": ">", "value": 75}, severity="critical")
     d = make_device()
     now = store.now_ms()
-    store.write_readings([(d.pk, "pm25", now - 60_000, 40.0), (d.pk, "pm25", now, 200.0), (d.pk, "no2", now, 30.0)])
+    store.write_readings(
+        [(d.pk, "pm25", now - 60_000, 40.0), (d.pk, "pm25", now, 200.0), (d.pk, "no2", now, 30.0)]
+    )
     client.force_login(viewer)
     layer = client.get(reverse("iot:device_geojson")).json()
     [feature] = [f for f in layer["features"] if f["properties"]["code"] == d.code]
@@ -153,12 +179,20 @@ def test_rules_export_and_import_as_json_files(client, admin):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     make_rule("threshold", code="pm25-high", params={"op": ">", "value": 115})
-    make_rule("day_night", code="night-noise", metric="noise_laeq", device_type="noise_meter",
-              params={"day_limit": 70, "night_limit": 55})
+    make_rule(
+        "day_night",
+        code="night-noise",
+        metric="noise_laeq",
+        device_type="noise_meter",
+        params={"day_limit": 70, "night_limit": 55},
+    )
     client.force_login(admin)
     exported = client.get(reverse("iot:rules_export"))
     data = json.loads(exported.content)
-    assert exported["Content-Disposition"].endswith('.json"') and {r["code"] for r in data["rules"]} == {"pm25-high", "night-noise"}
+    assert exported["Content-Disposition"].endswith('.json"') and {r["code"] for r in data["rules"]} == {
+        "pm25-high",
+        "night-noise",
+    }
     # Edit one, add one, import: updated and created.
     data["rules"][0]["params"]["night_limit"] = 50
     data["rules"].append({**data["rules"][1], "code": "pm25-very-high", "params": {"op": ">", "value": 150}})
@@ -168,7 +202,9 @@ def test_rules_export_and_import_as_json_files(client, admin):
     assert Rule.objects.get(code="night-noise").params["night_limit"] == 50
     assert Rule.objects.get(code="pm25-very-high").params["value"] == 150
     # A bad rule in the file imports nothing.
-    data["rules"].append({"code": "broken", "name": "x", "kind": "threshold", "metric": "no-such-metric", "params": {}})
+    data["rules"].append(
+        {"code": "broken", "name": "x", "kind": "threshold", "metric": "no-such-metric", "params": {}}
+    )
     data["rules"][0]["params"]["night_limit"] = 45
     upload = SimpleUploadedFile("rules.json", json.dumps(data).encode(), "application/json")
     r = client.post(reverse("iot:rules_import"), {"file": upload})

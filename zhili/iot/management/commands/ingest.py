@@ -26,8 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--max-batch", type=int, default=5000)
         parser.add_argument("--linger", type=float, default=0.05, help="seconds to wait to fill a batch")
         parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-        parser.add_argument("--session-expiry", type=int, default=3600,
-                            help="seconds the broker keeps the session (and queues messages) while disconnected")
+        parser.add_argument(
+            "--session-expiry",
+            type=int,
+            default=3600,
+            help="seconds the broker keeps the session (and queues messages) while disconnected",
+        )
         parser.add_argument("--jobs", action="store_true", help="also run the IoT monitoring jobs")
 
     def handle(self, *args, **opts):
