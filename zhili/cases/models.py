@@ -9,6 +9,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhili.core.fields import GeometryField, SensitiveCharField
@@ -170,10 +171,17 @@ class CalendarDay(BaseModel):
         return f"{self.date:%Y-%m-%d} {self.name}"
 
 
+def new_case_number() -> str:
+    """Date of the report plus 8 random hex digits: unique without a counter (bulk imports too)."""
+    return timezone.localtime().strftime("%Y%m%d") + secrets.token_hex(4).upper()
+
+
 class Case(GeoModel):
     """One reported problem (事件) and where it stands in the loop."""
 
-    number = models.CharField(_("case number"), max_length=24, unique=True, editable=False)
+    number = models.CharField(
+        _("case number"), max_length=24, unique=True, editable=False, default=new_case_number
+    )
     category = models.ForeignKey(
         CaseCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases"
     )
@@ -240,7 +248,7 @@ class Case(GeoModel):
     )
     escalation_level = models.PositiveSmallIntegerField(_("escalations"), default=0, editable=False)
     # milestones
-    reported_at = models.DateTimeField(_("reported at"), editable=False)
+    reported_at = models.DateTimeField(_("reported at"), editable=False, default=timezone.now)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True, editable=False)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True, editable=False)
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True, editable=False)
