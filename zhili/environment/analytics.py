@@ -255,7 +255,15 @@ def monthly_good_days(year: int, month: int, device=None, profile=None) -> dict:
         out[key] = cumulative[:ndays] + [cumulative[-1]] * max(0, ndays - n)
         out[f"{key}_good"] = int(good.sum())
         out[f"{key}_valid"] = valid
-    out["change"] = out["this_year_good"] - out["last_year_good"]
+    today = timezone.localdate()
+    if (year, month) == (today.year, today.month):
+        # days still to come have no value (the chart stops at today)
+        out["this_year"] = [v if i < today.day else None for i, v in enumerate(out["this_year"])]
+        # compare like with like: last year's count up to the same day of the month
+        out["last_year_to_date"] = out["last_year"][today.day - 1] if out["last_year"] else 0
+        out["change"] = out["this_year_good"] - out["last_year_to_date"]
+    else:
+        out["change"] = out["this_year_good"] - out["last_year_good"]
     return out
 
 

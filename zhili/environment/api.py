@@ -4,7 +4,7 @@
 so integrators can check their own numbers against HJ 633 (issue 6).
 """
 
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
@@ -52,11 +52,11 @@ class AQIRequestSerializer(serializers.Serializer):
         for ind in given:
             if ind not in allowed:
                 errors[ind] = [
-                    _t("Not an indicator of the %(kind)s report of %(profile)s; use: %(allowed)s.")
+                    gettext("Not an indicator of the %(kind)s report of %(profile)s; use: %(allowed)s.")
                     % {"kind": attrs["kind"], "profile": prof.code, "allowed": ", ".join(sorted(allowed))}
                 ]
         if not given:
-            errors["non_field_errors"] = [_t("Give at least one concentration.")]
+            errors["non_field_errors"] = [gettext("Give at least one concentration.")]
         if errors:
             raise serializers.ValidationError(errors)
         attrs["values"] = given

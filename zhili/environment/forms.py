@@ -1,7 +1,7 @@
 """The AQI calculator form (the page twin of the REST calculator)."""
 
 from django import forms
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhili.environment import aqi
@@ -44,9 +44,9 @@ class CalculatorForm(forms.Form):
         given = {ind: data[ind] for ind in aqi.INDICATOR_POLLUTANT if data.get(ind) is not None}
         for ind in given:
             if ind not in allowed:
-                self.add_error(ind, _t("Not used by this report of this standard."))
+                self.add_error(ind, gettext("Not used by this report of this standard."))
         if not given:
-            raise forms.ValidationError(_t("Give at least one concentration."))
+            raise forms.ValidationError(gettext("Give at least one concentration."))
         data["values"] = given
         return data
 

@@ -5,7 +5,7 @@ the pollutant's real-time IAQI (HJ 633, the configured profile; PM uses the 24-h
 2026) of the newest reading reaches the category level ``min_level`` (default 3, 轻度污染).
 """
 
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhili.environment import aqi
@@ -42,7 +42,7 @@ def evaluate_aqi_category(rule, device, readings):
         return None
     category = aqi.category_for(max(result.iaqi, 1))
     min_level = int(rule.params.get("min_level") or 3)
-    message = _t("%(metric)s IAQI %(iaqi)d (%(category)s)") % {
+    message = gettext("%(metric)s IAQI %(iaqi)d (%(category)s)") % {
         "metric": aqi.POLLUTANT_LABELS.get(metric, metric),
         "iaqi": result.iaqi,
         "category": category.name_zh,

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from zhili.core.audit import emit
-from zhili.core.permissions import has_action, restrict
+from zhili.core.masking import mask_name
+from zhili.core.permissions import can_unmask, has_action, restrict
 from zhili.environment import analytics, aqi, dust, tracks
 from zhili.environment.forms import CalculatorForm
 from zhili.environment.models import (
@@ -128,6 +129,7 @@ def dashboard_data(request):
 def ioc(request):
     """Operations (IOC) big screen: AQI now, trend, rankings, alarms, live device map (R-0-ioc)."""
     from zhili.iot.models import Alarm, Device
+    from zhili.places.models import Division, Road
 
     _need(request.user, DailyAQI, "view")
     return render(
@@ -138,6 +140,11 @@ def ioc(request):
             "devices_url": reverse("iot:device_geojson") if has_action(request.user, Device, "view") else "",
             "alarms_url": reverse("iot:alarm_feed") if has_action(request.user, Alarm, "view") else "",
             "sites_url": reverse("environment:sites_geojson"),
+            "base_urls": " ".join(
+                reverse("dashboard:layer", args=[label])
+                for label, model in (("places.division", Division), ("places.road", Road))
+                if has_action(request.user, model, "view")
+            ),
             "cursor": (timezone.now() - dt.timedelta(days=2)).isoformat(),
         },
     )
@@ -363,7 +370,10 @@ def site_dashboard(request, pk):
         .select_related("vehicle")
         .order_by("-entered_at")[:30]
     )
-    vehicles = restrict(Vehicle.objects.filter(site=site), request.user, "view")
+    unmask = can_unmask(request.user, Vehicle)
+    vehicles = list(restrict(Vehicle.objects.filter(site=site), request.user, "view").select_related("route"))
+    for vehicle in vehicles:
+        vehicle.driver_display = vehicle.driver if unmask else mask_name(vehicle.driver or "")
     return render(
         request,
         "environment/site_dashboard.html",

@@ -192,15 +192,15 @@ def _daily(day, value, device=None, **conc):
 def test_monthly_good_days_and_yearly_shares(db):
     rows = []
     for d in range(1, 31):
-        rows.append(_daily(dt.date(2026, 11, d), 60 if d % 3 else 130))  # 20 good, 10 light
-        rows.append(_daily(dt.date(2025, 11, d), 60 if d % 2 else 160))  # 15 good
-    rows.append(_daily(dt.date(2026, 10, 1), None))  # NA day: not a valid day
+        rows.append(_daily(dt.date(2025, 11, d), 60 if d % 3 else 130))  # 20 good, 10 light
+        rows.append(_daily(dt.date(2024, 11, d), 60 if d % 2 else 160))  # 15 good
+    rows.append(_daily(dt.date(2025, 10, 1), None))  # NA day: not a valid day
     DailyAQI.objects.bulk_create(rows)
-    g = analytics.monthly_good_days(2026, 11)
+    g = analytics.monthly_good_days(2025, 11)
     assert g["this_year"][-1] == 20 and g["last_year"][-1] == 15
     assert g["this_year"][:3] == [1, 2, 2]
     assert g["change"] == 5
-    s = analytics.yearly_shares(2026)
+    s = analytics.yearly_shares(2025)
     shares = {c["level"]: c for c in s["categories"]}
     assert s["valid_days"] == 30
     assert shares[2]["days"] == 20 and shares[2]["share"] == pytest.approx(66.7)
@@ -208,6 +208,12 @@ def test_monthly_good_days_and_yearly_shares(db):
     assert shares[2]["change"] == pytest.approx(66.7 - 50.0)
     assert shares[4]["last_year_days"] == 15
     assert s["good_ratio"] == pytest.approx(66.7)
+    # the current month stops at today and compares with last year to the same day
+    today = timezone.localdate()
+    current = analytics.monthly_good_days(today.year, today.month)
+    assert all(v is None for v in current["this_year"][today.day :])
+    last = analytics.monthly_good_days(today.year - 1, today.month)
+    assert current["last_year_to_date"] == last["this_year"][today.day - 1]
 
 
 @pytest.mark.req("R-5.1.4")

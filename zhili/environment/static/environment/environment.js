@@ -30,6 +30,7 @@
     var el = root.querySelector('[data-chart="' + name + '"]');
     if (!el || !window.echarts) { return null; }
     var c = echarts.getInstanceByDom(el) || echarts.init(el, dark ? "dark" : null);
+    if (dark) { c.setOption({ backgroundColor: "transparent" }); }
     window.addEventListener("resize", function () { c.resize(); });
     return c;
   }
@@ -52,9 +53,11 @@
       var stops = data.categories.map(function (c) { return [Math.min((c.high || 500) / 500, 1), c.colour]; });
       g.setOption({
         series: [{
-          type: "gauge", min: 0, max: 500, splitNumber: 10,
+          type: "gauge", min: 0, max: 500, splitNumber: 5, radius: "95%",
           axisLine: { lineStyle: { width: 14, color: stops } },
-          pointer: { width: 4 }, detail: { formatter: value == null ? "NA" : "{value}", fontSize: 28 },
+          axisTick: { show: false }, splitLine: { length: 8 }, axisLabel: { fontSize: 10, distance: 18 },
+          pointer: { width: 4 }, title: { offsetCenter: [0, "35%"] },
+          detail: { formatter: value == null ? "NA" : "{value}", fontSize: 28, offsetCenter: [0, "65%"] },
           data: [{ value: value == null ? 0 : value, name: "AQI" }]
         }]
       });
@@ -107,7 +110,9 @@
       });
     }
     setText(root, "good-days-summary", g.year + "-" + g.month + ": " + g.this_year_good + " / " + g.this_year_valid +
-      " · " + (g.year - 1) + ": " + g.last_year_good + " / " + g.last_year_valid + " · Δ " + (g.change > 0 ? "+" : "") + g.change);
+      " · " + (g.year - 1) + ": " + g.last_year_good + " / " + g.last_year_valid +
+      (g.last_year_to_date == null ? "" : " (" + g.last_year_to_date + " ≤ " + g.this_year.filter(function (v) { return v != null; }).length + ")") +
+      " · Δ " + (g.change > 0 ? "+" : "") + g.change);
   }
 
   function drawShares(root, data, dark) {
@@ -190,6 +195,11 @@
     var devices = L.layerGroup().addTo(map);
     var sites = L.layerGroup().addTo(map);
     var fitted = false;
+    (root.dataset.baseUrls || "").split(" ").filter(Boolean).forEach(function (url) {
+      getJSON(url).then(function (fc) {
+        L.geoJSON(fc, { interactive: false, style: { color: "#2f5d8a", weight: 1, fillOpacity: 0.05 } }).addTo(map).bringToBack();
+      }).catch(function () { /* base layer is optional */ });
+    });
     function colour(p) { return p.alarm ? "#ff4d4f" : (p.status === "online" ? "#52c41a" : "#8c8c8c"); }
     function loadDevices() {
       if (!root.dataset.devicesUrl) { return; }
@@ -202,7 +212,8 @@
           onEachFeature: function (f, layer) {
             var p = f.properties;
             var vals = Object.keys(p.values || {}).map(function (k) { return esc(k) + " " + esc(p.values[k]); }).join("<br>");
-            layer.bindPopup("<strong>" + esc(p.name) + "</strong><br>" + esc(p.type) + " · " + esc(p.status_label) + "<br>" + vals);
+            var link = root.dataset.stationUrl ? root.dataset.stationUrl.replace("/0/", "/" + p.id + "/") : p.url;
+            layer.bindPopup('<a href="' + esc(link) + '"><strong>' + esc(p.name) + "</strong></a><br>" + esc(p.type) + " · " + esc(p.status_label) + "<br>" + vals);
           }
         }).addTo(devices);
         if (!fitted && gl.getBounds().isValid()) { map.fitBounds(gl.getBounds(), { maxZoom: 15 }); fitted = true; }
