@@ -18,6 +18,7 @@ from django.utils import timezone
 from zhili.demo.hooks import register_demo  # noqa: F401 - documented entry point
 
 DEMO = "demo"
+AQI_RULE = "air-aqi-category"
 
 
 def build_environment_demo(town, write):
@@ -58,6 +59,25 @@ def build_environment_demo(town, write):
                     data_source=DEMO,
                 )
             )
+        from zhili.iot.models import Metric, Rule
+
+        pm25 = Metric.objects.filter(code="pm25").first()
+        if pm25 is not None and not Rule.objects.filter(code=AQI_RULE).exists():
+            rule = Rule(
+                code=AQI_RULE,
+                name="PM2.5 分指数达到轻度污染（HJ 633 实时报）",
+                kind="aqi_category",
+                device_type="air_station",
+                metric=pm25,
+                params={"min_level": 3},
+                severity="minor",
+                auto_close=True,
+                case_category="env.air",
+                owner_unit=unit,
+                data_source=DEMO,
+            )
+            rule.full_clean()
+            town.saved(rule)
         for pollutant, target in (
             ("pm25", 30),
             ("pm10", 55),
@@ -259,8 +279,11 @@ def delete_environment_demo(write):
         Vehicle,
         ViolationEvent,
     )
+    from zhili.iot.models import Alarm, Rule
 
     with transaction.atomic():
+        Alarm.objects.filter(rule__code=AQI_RULE).delete()
+        Rule.objects.filter(code=AQI_RULE, data_source=DEMO).delete()
         for model in (
             SiteVisit,
             ViolationEvent,

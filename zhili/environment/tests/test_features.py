@@ -502,6 +502,9 @@ def test_demo_builder(db):
     assert ConstructionSite.objects.filter(data_source="demo").count() == 2
     assert Vehicle.objects.filter(kind="muck_truck", gps_device__isnull=False).count() == 1
     assert ViolationEvent.objects.filter(data_source="demo").exists()
+    from zhili.iot.models import Rule
+
+    assert Rule.objects.get(code="air-aqi-category").kind == "aqi_category"
     assert DailyAQI.objects.filter(device__isnull=True, aqi__isnull=False).count() > 1000
     year = timezone.localdate().year
     assert analytics.yearly_shares(year - 1)["valid_days"] > 300
