@@ -148,10 +148,11 @@ def _row(device_id, day, prof, res: aqi.DailyArrays, i: int, d: int) -> DailyAQI
 
 
 def realtime(device_ids=None, profile=None, now=None) -> dict:
-    """Real-time (hourly) AQI of each station and the town from the latest complete hour.
+    """Real-time (hourly) AQI of each station and the town from each pollutant's newest hourly mean.
 
-    Returns ``{"hour": iso, "town": report-dict, "stations": {device_id: report-dict}}``; a station
-    whose last hour is older than two hours has no report.
+    The newest hour may be the current one (its mean so far), so the screen follows the data as
+    it arrives. Returns ``{"hour": iso, "town": report-dict, "stations": {device_id: report}}``;
+    a station with nothing in the last two hours has no report.
     """
     from zhili.iot import store
 
