@@ -18,5 +18,9 @@ class EnvironmentConfig(AppConfig):
         from zhili.environment.jobs import recompute_recent_days
 
         rules.register()
+        from zhili.environment.tracks import on_readings
+        from zhili.iot.hooks import register_reading_listener
+
+        register_reading_listener(on_readings)
         register_demo("environment", build=build_environment_demo, delete=delete_environment_demo)
         register_job("environment.daily_aqi", 3600, recompute_recent_days)

@@ -185,6 +185,50 @@ def check_vehicle(vehicle, start, end, user=None) -> dict:
     return summary
 
 
+#: A vehicle's track is checked at most this often from the ingest (seconds of wall time).
+LISTENER_CHECK_EVERY_S = 300
+LISTENER_WINDOW = dt.timedelta(hours=2)
+_gps_vehicles: dict = {"loaded": 0.0, "map": {}}
+_last_check: dict[int, float] = {}
+
+
+def on_readings(batch) -> None:
+    """Reading listener (``zhili.iot.hooks``): check the tracks of vehicles whose GPS reported.
+
+    Cheap for every other batch (a set intersection against a cached device → vehicle map,
+    refreshed each minute); each vehicle is checked at most every ``LISTENER_CHECK_EVERY_S``
+    over the two hours before its newest fix, so entering a site and leaving the route are
+    noticed while the truck drives, without anyone pressing a button.
+    """
+    import time
+
+    from zhili.environment.models import Vehicle
+
+    now = time.monotonic()
+    if now - _gps_vehicles["loaded"] > 60:
+        _gps_vehicles["map"] = dict(
+            Vehicle.objects.filter(gps_device__isnull=False).values_list("gps_device_id", "pk")
+        )
+        _gps_vehicles["loaded"] = now
+    known = _gps_vehicles["map"]
+    if not known:
+        return
+    newest: dict[int, int] = {}
+    for row in batch:
+        if row.metric_code == "lon" and row.device_id in known:
+            ts = row.ts if isinstance(row.ts, int) else int(row.ts.timestamp() * 1000)
+            newest[row.device_id] = max(newest.get(row.device_id, 0), ts)
+    for device_id, ts in newest.items():
+        vehicle_id = known[device_id]
+        if now - _last_check.get(vehicle_id, -1e9) < LISTENER_CHECK_EVERY_S:
+            continue
+        _last_check[vehicle_id] = now
+        vehicle = Vehicle.objects.select_related("route", "route__site").filter(pk=vehicle_id).first()
+        if vehicle is not None:
+            end = dt.datetime.fromtimestamp(ts / 1000 + 0.001, tz=dt.UTC)
+            check_vehicle(vehicle, end - LISTENER_WINDOW, end)
+
+
 def _warn(event) -> None:
     """Send the warning of a violation to the users of the site's unit (or the staff if none)."""
     from django.contrib.auth import get_user_model

@@ -382,6 +382,24 @@ def test_check_vehicle_from_gps_readings_creates_visits_and_a_violation(admin):
     assert SiteVisit.objects.filter(vehicle=truck).count() == 1
 
 
+@pytest.mark.req("R-5.4.3")
+def test_gps_readings_are_checked_by_the_reading_listener(db, django_capture_on_commit_callbacks):
+    site = make_site(geometry=box(119.940, 30.240, 119.944, 30.243))
+    gps = make_device("vehicle_gps")
+    truck = make_vehicle(site=site, gps_device=gps)
+    tracks._gps_vehicles["loaded"] = 0.0  # the device → vehicle cache is per process
+    tracks._last_check.pop(truck.pk, None)
+    start = timezone.now() - dt.timedelta(minutes=30)
+    rows = []
+    for i in range(12):
+        ts = start + dt.timedelta(minutes=i)
+        rows += [(gps.pk, "lon", ts, 119.942), (gps.pk, "lat", ts, 30.2415)]
+    with django_capture_on_commit_callbacks(execute=True):
+        store.write_readings(rows)
+    visit = SiteVisit.objects.get(vehicle=truck, site=site)
+    assert visit.dwell_minutes == 11
+
+
 # --------------------------------------------------------------------------- rule kind
 
 
