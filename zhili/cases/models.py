@@ -288,7 +288,7 @@ class Case(GeoModel):
         ]
         indexes = [
             *GeoModel.Meta.indexes,
-            models.Index(fields=["department", "status", "reported_at"], name="cases_case_dept_status"),
+            models.Index(fields=["department", "status", "due_at"], name="cases_case_dept_status"),
             models.Index(fields=["status", "due_at"], name="cases_case_status_due"),
             models.Index(fields=["assignee", "status"], name="cases_case_assignee"),
             models.Index(fields=["grid", "status"], name="cases_case_grid"),

@@ -49,17 +49,26 @@ def route(category, grid=None) -> Route:
     category_paths = _chain_paths(category.path) if category is not None else set()
     grid_paths = _chain_paths(grid.path) if grid is not None and grid.path else set()
     best, best_key = None, None
-    rules = RoutingRule.objects.filter(is_active=True).select_related(
-        "category", "grid", "department", "assignee"
+    rules = list(
+        RoutingRule.objects.filter(is_active=True).select_related("category", "department", "assignee")
     )
+    grid_nodes = {}
+    grid_ids = {rule.grid_id for rule in rules if rule.grid_id}
+    if grid_ids:
+        from zhili.places.models import Grid
+
+        grid_nodes = {
+            pk: (path, depth)
+            for pk, path, depth in Grid.objects.filter(pk__in=grid_ids).values_list("pk", "path", "depth")
+        }
     for rule in rules:
         if rule.category_id and rule.category.path not in category_paths:
             continue
-        if rule.grid_id and rule.grid.path not in grid_paths:
+        if rule.grid_id and grid_nodes.get(rule.grid_id, ("",))[0] not in grid_paths:
             continue
         key = (
             rule.category.depth + 1 if rule.category_id else 0,
-            rule.grid.depth + 1 if rule.grid_id else 0,
+            grid_nodes[rule.grid_id][1] + 1 if rule.grid_id else 0,
             rule.priority,
             -rule.pk,
         )

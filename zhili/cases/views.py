@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from zhili.cases import clock, services, stats
 from zhili.cases.forms import ActionForm, HotlineForm, RatingForm, ReportForm
 from zhili.cases.models import OPEN_STATES, PUBLIC_EVENTS, Case, CaseCategory, SlaState, Status
+from zhili.cases.scopes import subtree_ids
 from zhili.core import audit
 from zhili.core.permissions import has_action, restrict
 from zhili.core.registry import registry
@@ -184,6 +185,7 @@ class CaseDetailView(ObjectDetailView):
             )
             context["action_form"] = ActionForm()
             context["now"] = clock.now()
+            context["clock"] = clock_badge(case, context["now"])
             departments = _department_choices()
             context["departments"] = departments
             context["suggestion"] = (
@@ -258,13 +260,40 @@ def _action_params(data) -> dict:
     return params
 
 
+def duration_text(delta) -> str:
+    """Compact Chinese/English duration: 2天3小时, 5小时20分, 12分."""
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("%(d)dd %(h)dh") % {"d": days, "h": hours}
+    if hours:
+        return _("%(h)dh %(m)dm") % {"h": hours, "m": mins}
+    return _("%(m)dm") % {"m": mins}
+
+
+def clock_badge(case, now) -> dict | None:
+    """What the SLA clock of a list row shows: css class, text, due time (None = no clock)."""
+    if case.due_at is None or not case.sla_state:
+        return None
+    remaining = case.due_at - now
+    if remaining.total_seconds() < 0 or case.sla_state == SlaState.OVERDUE:
+        return {
+            "state": "overdue",
+            "css": "text-bg-danger",
+            "text": _("overdue %(t)s") % {"t": duration_text(remaining)},
+        }
+    css = "text-bg-warning" if case.sla_state == SlaState.WARNING else "text-bg-success"
+    return {"state": case.sla_state, "css": css, "text": _("%(t)s left") % {"t": duration_text(remaining)}}
+
+
 # -- work queues ---------------------------------------------------------------------------------
 
 QUEUES = {
     "mine": (lambda user: Q(assignee=user, status__in=OPEN_STATES)),
     "department": (
         lambda user: (
-            Q(department__path__startswith=user.department.path, status__in=OPEN_STATES)
+            Q(department_id__in=subtree_ids(user.department), status__in=OPEN_STATES)
             if getattr(user, "department", None)
             else Q(status__in=OPEN_STATES)
         )
@@ -313,15 +342,19 @@ def queue(request):
         .order_by("due_at" if name != "closed" else "-reported_at", "pk")
     )
     page = Paginator(qs, 50, allow_empty_first_page=True).get_page(request.GET.get("page"))
-    page.paginator.count  # noqa: B018 (evaluate once for the template)
+    now = clock.now()
+    rows = list(page)
+    for case in rows:
+        case.clock = clock_badge(case, now)
     return render(
         request,
         "cases/queue.html",
         {
             "page": page,
+            "rows": rows,
             "queue": name,
             "queues": [(key, QUEUE_LABELS[key]) for key in QUEUES],
-            "now": clock.now(),
+            "now": now,
             "can_dispatch": has_action(request.user, Case, "dispatch"),
             "departments": _department_choices() if name == "intake" else (),
             "entry": registry.get(Case),
