@@ -419,6 +419,15 @@ class CaseAttachment(models.Model):
     def __str__(self):
         return self.file.name or self.url
 
+    @property
+    def link(self) -> str:
+        """Where the file can be fetched (a signed link for stored files)."""
+        if self.file:
+            from zhili.cases.views import photo_url
+
+            return photo_url(self)
+        return self.url
+
 
 class FollowUpVisit(BaseModel):
     """A return visit (回访) to a reporter who rated a case poorly."""

@@ -207,7 +207,7 @@ def _request_row(case, request) -> dict:
     photo = next((a for a in case.attachments.all()), None)
     media = None
     if photo is not None:
-        media = request.build_absolute_uri(photo.file.url) if photo.file else photo.url
+        media = request.build_absolute_uri(photo.link) if photo.file else photo.url
     return {
         "service_request_id": str(case.pk),
         "status": status,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("follow/<str:token>/", views.follow, name="follow"),
     path("follow/<str:token>/qr.svg", views.follow_qr, name="follow_qr"),
     path("hotline/", views.hotline, name="hotline"),
+    path("photo/<str:signed>/", views.photo, name="photo"),
     path("queue/", views.queue, name="queue"),
     path("queue/dispatch/", views.bulk_dispatch, name="bulk_dispatch"),
     path("map/", views.case_map, name="map"),

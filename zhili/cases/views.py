@@ -1,6 +1,7 @@
 """Case pages: resident report and follow pages (no account), hotline intake, the case page with
 its timeline and workflow actions, work queues with bulk dispatch, map, statistics."""
 
+import io
 import json
 
 import segno
@@ -157,8 +158,9 @@ def follow_qr(request, token):
     """The follow link as an SVG QR code (to print on a receipt or show on screen)."""
     _public_case(token)
     url = request.build_absolute_uri(reverse("cases:follow", args=[token]))
-    svg = segno.make(url, error="m").svg_inline(scale=4, border=2)
-    return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=4, border=2, xmldecl=True, svgns=True)
+    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml; charset=utf-8")
 
 
 # -- the case page -------------------------------------------------------------------------------
@@ -480,3 +482,41 @@ def statistics(request):
         "cases/stats.html",
         {"report": report, "days": days, "chart_data": stats.chart_data(report)},
     )
+
+
+# -- attachments ---------------------------------------------------------------------------------
+
+PHOTO_SALT = "zhili.cases.photo"
+
+
+def photo_url(attachment) -> str:
+    """An unguessable link to one attachment (signed id) for the reporter's page and Open311."""
+    from django.core import signing
+
+    return reverse("cases:photo", args=[signing.dumps(attachment.pk, salt=PHOTO_SALT)])
+
+
+@login_not_required
+def photo(request, signed):
+    """Serve an attachment by its signed link (media files are not served as static files)."""
+    from django.core import signing
+    from django.http import FileResponse
+
+    from zhili.cases.models import CaseAttachment
+
+    try:
+        pk = signing.loads(signed, salt=PHOTO_SALT)
+    except signing.BadSignature:
+        raise Http404(_("No such file.")) from None
+    attachment = CaseAttachment.objects.filter(pk=pk).exclude(file="").first()
+    if attachment is None:
+        raise Http404(_("No such file."))
+    try:
+        handle = attachment.file.open("rb")
+    except OSError:
+        raise Http404(_("No such file.")) from None
+    response = FileResponse(handle, content_type=attachment.content_type or "application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
