@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonRespo
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from zhili.cases import clock, services, stats
@@ -306,12 +307,12 @@ QUEUES = {
     "closed": (lambda user: Q(status__in=(Status.CLOSED, Status.REJECTED, Status.MERGED))),
 }
 QUEUE_LABELS = {
-    "mine": _("Mine"),
-    "department": _("My department"),
-    "intake": _("To accept / dispatch"),
-    "overdue": _("Overdue"),
-    "review": _("To feed back / review"),
-    "closed": _("Closed"),
+    "mine": gettext_lazy("Mine"),
+    "department": gettext_lazy("My department"),
+    "intake": gettext_lazy("To accept / dispatch"),
+    "overdue": gettext_lazy("Overdue"),
+    "review": gettext_lazy("To feed back / review"),
+    "closed": gettext_lazy("Closed"),
 }
 
 
