@@ -10,10 +10,7 @@ class EnvironmentConfig(AppConfig):
     def ready(self):
         from zhili.core.jobs import register_job
         from zhili.demo.hooks import register_demo
-        from zhili.environment import (
-            register,  # noqa: F401
-            rules,
-        )
+        from zhili.environment import register, rules, signals  # noqa: F401
         from zhili.environment.demo import build_environment_demo, delete_environment_demo
         from zhili.environment.jobs import recompute_recent_days
 

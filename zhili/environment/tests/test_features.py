@@ -400,6 +400,21 @@ def test_gps_readings_are_checked_by_the_reading_listener(db, django_capture_on_
     assert visit.dwell_minutes == 11
 
 
+@pytest.mark.req("R-5.4.2")
+def test_new_violation_warns_the_site_unit(admin, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    site = make_site()
+    with mock.patch("zhili.core.notices.notify") as notify, django_capture_on_commit_callbacks(execute=True):
+        ViolationEvent.objects.create(
+            site=site, kind="muddy_wheels", source="edge_ai", occurred_at=timezone.now()
+        )
+    assert notify.call_count == 1
+    recipients, title = notify.call_args.args
+    assert admin in recipients
+    assert "车轮带泥" in title or "Muddy" in title
+
+
 # --------------------------------------------------------------------------- rule kind
 
 
