@@ -35,6 +35,7 @@ class RuleCache:
     def __init__(self, ttl: float = 5.0):
         self.ttl, self._loaded, self._lock = ttl, -1e9, threading.Lock()
         self.by_type, self.by_device = defaultdict(list), defaultdict(list)
+        self.metric_codes = set()
 
     def invalidate(self, *args, **kwargs):
         self._loaded = -1e9
@@ -53,11 +54,58 @@ class RuleCache:
                 by_device[(rule.device_id, rule.metric_id)].append(rule)
             else:
                 by_type[(rule.device_type, rule.metric_id)].append(rule)
+        codes = {r.metric.code for rules in [*by_type.values(), *by_device.values()] for r in rules}
         with self._lock:
-            self.by_type, self.by_device, self._loaded = by_type, by_device, time.monotonic()
+            self.by_type, self.by_device, self.metric_codes = by_type, by_device, codes
+            self._loaded = time.monotonic()
 
 
 rules_cache = RuleCache()
+
+
+class DeviceCache:
+    """Device rows the rule engine hands to evaluators, kept for a minute: loading a thousand
+    model instances per batch would cost more than the whole ingest."""
+
+    def __init__(self, ttl: float = 60.0):
+        self.ttl, self._loaded, self._devices = ttl, time.monotonic(), {}
+
+    def invalidate(self, *args, **kwargs):
+        self._devices = {}
+
+    def get_many(self, ids) -> dict:
+        from zhili.iot.models import Device
+
+        if time.monotonic() - self._loaded > self.ttl:
+            self._devices, self._loaded = {}, time.monotonic()
+        missing = [i for i in ids if i not in self._devices]
+        if missing:
+            self._devices.update(Device.objects.select_related("grid").in_bulk(missing))
+        return {i: self._devices[i] for i in ids if i in self._devices}
+
+
+device_cache = DeviceCache()
+
+
+class DeviceCache:
+    """Device rows the rule engine hands to evaluators, kept for a minute: loading a thousand
+    model instances per batch would cost more than the whole ingest."""
+
+    def __init__(self, ttl: float = 60.0):
+        self.ttl, self._loaded, self._devices = ttl, time.monotonic(), {}
+
+    def get_many(self, ids) -> dict:
+        from zhili.iot.models import Device
+
+        if time.monotonic() - self._loaded > self.ttl:
+            self._devices, self._loaded = {}, time.monotonic()
+        missing = [i for i in ids if i not in self._devices]
+        if missing:
+            self._devices.update(Device.objects.select_related("grid").in_bulk(missing))
+        return {i: self._devices[i] for i in ids if i in self._devices}
+
+
+device_cache = DeviceCache()
 
 
 def _ms_to_dt(ts: int | None):
@@ -74,37 +122,40 @@ def on_batch(batch) -> None:
 
 
 def _on_batch(batch) -> None:
-    from zhili.iot.models import Device
     from zhili.iot.store import metrics
 
     rules_cache.refresh()
     if not rules_cache.by_type and not rules_cache.by_device:
         return
     by_code = metrics.by_code()
+    ruled = rules_cache.metric_codes
     groups = defaultdict(list)
     for row in batch:
-        groups[(row.device_id, by_code[row.metric_code][0])].append((row.ts, row.value))
-    device_ids = {d for d, _ in groups}
-    types = dict(Device.objects.filter(pk__in=device_ids).values_list("pk", "device_type"))
-    work = []
+        if row.metric_code in ruled:
+            groups[(row.device_id, by_code[row.metric_code][0])].append((row.ts, row.value))
+    if not groups:
+        return
+    metric_ids = {m for _, m in groups}
+    if any(k[1] in metric_ids for k in rules_cache.by_type):
+        wanted = {d for d, _ in groups}
+    else:
+        wanted = {d for d, m in groups if (d, m) in rules_cache.by_device}
+    if not wanted:
+        return
+    devices = device_cache.get_many(wanted)
     for (device_id, metric_id), readings in groups.items():
+        device = devices.get(device_id)
+        if device is None:
+            continue
         rules = (
             rules_cache.by_device.get((device_id, metric_id), [])
-            + rules_cache.by_type.get((types.get(device_id), metric_id), [])
+            + rules_cache.by_type.get((device.device_type, metric_id), [])
             + rules_cache.by_type.get(("", metric_id), [])
         )
         if rules:
             readings.sort()
-            work.append((device_id, readings, rules))
-    if not work:
-        return
-    devices = Device.objects.in_bulk({w[0] for w in work})
-    for device_id, readings, rules in work:
-        device = devices.get(device_id)
-        if device is None:
-            continue
-        for rule in rules:
-            evaluate_rule(rule, device, readings)
+            for rule in rules:
+                evaluate_rule(rule, device, readings)
 
 
 def evaluate_rule(rule, device, readings) -> object:

@@ -135,19 +135,22 @@ def write_readings(rows, *, validate: bool = True, notify: bool = True) -> int:
     (``zhili.iot.hooks``) run after the commit with the new rows only.
     """
     by_code = metrics.by_code()
-    tuples = []
-    for row in rows:
-        if validate:
+    if validate:
+        for row in rows:
             reason = validate_row(row, by_code)
             if reason:
                 raise ValueError(f"invalid reading {tuple(row)!r}: {reason}")
-        tuples.append((int(row[0]), by_code[row[1]][0], to_ms(row[2]), float(row[3])))
+    tuples = [
+        (int(d), by_code[m][0], ts if type(ts) is int else to_ms(ts), float(v))  # noqa: E721 (exact type: fast path)
+        for d, m, ts, v in rows
+    ]
     if not tuples:
         return 0
     with transaction.atomic():
         new_rows = _insert(tuples)
         if notify and new_rows:
-            batch = [Row(d, metrics.code_of(m), ts, v) for d, m, ts, v in new_rows]
+            codes = {meta[0]: code for code, meta in by_code.items()}
+            batch = [Row(d, codes[m], ts, v) for d, m, ts, v in new_rows]
             from zhili.iot import hooks
 
             transaction.on_commit(lambda: hooks.dispatch(batch))
@@ -192,9 +195,9 @@ def _insert_sqlite(tuples):
         "DELETE FROM iot_stage WHERE EXISTS (SELECT 1 FROM iot_reading r WHERE r.device_id = iot_stage.device_id "
         "AND r.metric_id = iot_stage.metric_id AND r.ts = iot_stage.ts)"
     )
-    raw.execute(
+    inserted = raw.execute(
         "INSERT INTO iot_reading (device_id, metric_id, ts, value) SELECT device_id, metric_id, ts, value FROM iot_stage"
-    )
+    ).rowcount
     raw.execute(_rollup_sql("iot_stage", 3600, hour, "min"))
     raw.execute(_rollup_sql("iot_stage", 86400, day, "min"))
     raw.execute(
@@ -203,7 +206,12 @@ def _insert_sqlite(tuples):
         "ON CONFLICT (device_id, metric_id) DO UPDATE SET ts = excluded.ts, value = excluded.value "
         "WHERE excluded.ts >= iot_latest.ts"
     )
-    new_rows = raw.execute("SELECT device_id, metric_id, ts, value FROM iot_stage").fetchall()
+    # Every row new (the common case): no need to read them back.
+    new_rows = (
+        tuples
+        if inserted == len(tuples)
+        else raw.execute("SELECT device_id, metric_id, ts, value FROM iot_stage").fetchall()
+    )
     raw.execute("DELETE FROM iot_stage")
     return new_rows
 
