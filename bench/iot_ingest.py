@@ -307,7 +307,7 @@ def alarm_latency(env, counter, devices, n, background_rate=200):
     bg.start()
     time.sleep(2)
     sent = {}
-    for k, (_, pk, code, token) in enumerate(devices[:n]):
+    for _, pk, code, token in devices[:n]:
         body = json.dumps({"token": token, "metric": "pm25", "value": 950.0, "ts": int(time.time() * 1000)})
         sent[pk] = time.time()
         client.publish(f"{prefix}/{code}/telemetry", body, qos=1)

@@ -63,6 +63,10 @@ class RuleCache:
 rules_cache = RuleCache()
 
 
+class AlarmStateError(ValueError):
+    """The alarm is not in a state that allows this transition."""
+
+
 class DeviceCache:
     """Device rows the rule engine hands to evaluators, kept for a minute: loading a thousand
     model instances per batch would cost more than the whole ingest."""
@@ -278,7 +282,7 @@ def _transition(alarm, user, status, note="", **fields):
 def acknowledge(alarm, user):
     """Raised → acknowledged. Raise ValueError if the alarm is not raised."""
     if alarm.status != AlarmStatus.RAISED:
-        raise ValueError(_("Only a raised alarm can be acknowledged."))
+        raise AlarmStateError(_("Only a raised alarm can be acknowledged."))
     return _transition(
         alarm, user, AlarmStatus.ACKNOWLEDGED, acknowledged_by=user, acknowledged_at=timezone.now()
     )
@@ -287,7 +291,7 @@ def acknowledge(alarm, user):
 def close(alarm, user, note=""):
     """Raised or acknowledged → closed."""
     if alarm.status == AlarmStatus.CLOSED:
-        raise ValueError(_("The alarm is already closed."))
+        raise AlarmStateError(_("The alarm is already closed."))
     return _transition(alarm, user, AlarmStatus.CLOSED, note=note, closed_by=user, closed_at=timezone.now())
 
 

@@ -212,9 +212,10 @@ class Ingestor:
             raise Rejection("revoked", f"credential {kid} revoked or expired")
         if token is not None and hash_secret(secret) != cred.secret_hash:
             raise Rejection("bad_credential", "wrong secret")
-        if signed or device.require_signature:
-            if not cred.hmac_key or not verify_signature(payload, cred.hmac_key):
-                raise Rejection("bad_signature", "signature missing or wrong")
+        if (signed or device.require_signature) and (
+            not cred.hmac_key or not verify_signature(payload, cred.hmac_key)
+        ):
+            raise Rejection("bad_signature", "signature missing or wrong")
 
     def parse(self, code: str | None, raw: bytes, received_ms: int):
         """Return (device, rows, rejected_rows, status) for one message or raise Rejection."""

@@ -231,6 +231,9 @@ class Reading(models.Model):
         db_table = "iot_reading"
         default_permissions = ()
 
+    def __str__(self):
+        return f"{self.device_id}/{self.metric_id}@{self.ts}={self.value}"
+
 
 class Rollup(models.Model):
     """Hourly (``period`` 3600) and daily (86400, local days) aggregates, kept in step with every
@@ -254,6 +257,9 @@ class Rollup(models.Model):
         db_table = "iot_rollup"
         default_permissions = ()
 
+    def __str__(self):
+        return f"{self.device_id}/{self.metric_id}@{self.bucket}/{self.period}s"
+
 
 class LatestReading(models.Model):
     """The newest value per device and metric (map, dashboards, ``store.latest``)."""
@@ -271,6 +277,9 @@ class LatestReading(models.Model):
     class Meta:
         db_table = "iot_latest"
         default_permissions = ()
+
+    def __str__(self):
+        return f"{self.device_id}/{self.metric_id}={self.value}"
 
 
 class DeadLetter(BaseModel):

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -77,16 +77,16 @@ def validate_rule(rule) -> None:
     """Raise ValidationError (per field) if the rule's kind, metric or params do not fit."""
     kind = _kinds.get(rule.kind)
     if kind is None:
-        raise ValidationError({"kind": _t("Unknown rule kind %(kind)s.") % {"kind": rule.kind}})
+        raise ValidationError({"kind": gettext("Unknown rule kind %(kind)s.") % {"kind": rule.kind}})
     if kind.needs_metric and not rule.metric_id:
-        raise ValidationError({"metric": _t("This kind of rule needs a metric.")})
+        raise ValidationError({"metric": gettext("This kind of rule needs a metric.")})
     params = rule.params if isinstance(rule.params, dict) else None
     if params is None:
-        raise ValidationError({"params": _t("Parameters must be a JSON object.")})
+        raise ValidationError({"params": gettext("Parameters must be a JSON object.")})
     for name, (typ, required) in kind.params.items():
         if name not in params:
             if required:
-                raise ValidationError({"params": _t("Missing parameter %(name)s.") % {"name": name}})
+                raise ValidationError({"params": gettext("Missing parameter %(name)s.") % {"name": name}})
             continue
         value = params[name]
         ok = (
@@ -95,7 +95,9 @@ def validate_rule(rule) -> None:
             else isinstance(value, typ)
         )
         if not ok:
-            raise ValidationError({"params": _t("Parameter %(name)s has the wrong type.") % {"name": name}})
+            raise ValidationError(
+                {"params": gettext("Parameter %(name)s has the wrong type.") % {"name": name}}
+            )
 
 
 def _compare(value: float, op: str, limit: float) -> bool:
@@ -119,7 +121,7 @@ def evaluate_threshold(rule, device, readings):
             True,
             v,
             ts,
-            _t("%(metric)s %(value)s %(op)s %(limit)s")
+            gettext("%(metric)s %(value)s %(op)s %(limit)s")
             % {"metric": rule.metric.name, "value": _fmt(v), "op": op, "limit": _fmt(limit)},
         )
     ts, v = readings[-1]
@@ -149,7 +151,7 @@ def evaluate_threshold_duration(rule, device, readings):
         True,
         readings[-1][1],
         end,
-        _t("%(metric)s %(op)s %(limit)s for %(minutes)s min")
+        gettext("%(metric)s %(op)s %(limit)s for %(minutes)s min")
         % {"metric": rule.metric.name, "op": op, "limit": _fmt(limit), "minutes": _fmt(duration_ms / 60000)},
     )
 
@@ -178,7 +180,7 @@ def evaluate_rate_of_change(rule, device, readings):
             True,
             value,
             ts,
-            _t("%(metric)s changes %(rate)s per minute (limit %(limit)s)")
+            gettext("%(metric)s changes %(rate)s per minute (limit %(limit)s)")
             % {"metric": rule.metric.name, "rate": f"{rate:.3g}", "limit": _fmt(limit)},
         )
     return Verdict(False, value, ts)
@@ -221,12 +223,12 @@ def evaluate_day_night(rule, device, readings):
         return None
     excess, ts, v, limit, day = worst
     if excess > 0:
-        period = _t("day") if day else _t("night")
+        period = gettext("day") if day else gettext("night")
         return Verdict(
             True,
             v,
             ts,
-            _t("%(metric)s %(value)s above the %(period)s limit %(limit)s")
+            gettext("%(metric)s %(value)s above the %(period)s limit %(limit)s")
             % {"metric": rule.metric.name, "value": _fmt(v), "period": period, "limit": _fmt(limit)},
         )
     return Verdict(False, v, ts)
@@ -247,7 +249,7 @@ def evaluate_missing_data(rule, device, readings):
     silent = now - last
     if silent > after_ms:
         return Verdict(
-            True, silent / 1000, now, _t("No data for %(minutes)s min") % {"minutes": silent // 60000}
+            True, silent / 1000, now, gettext("No data for %(minutes)s min") % {"minutes": silent // 60000}
         )
     return Verdict(False, silent / 1000, now)
 

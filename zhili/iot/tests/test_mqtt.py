@@ -232,7 +232,7 @@ def test_killing_ingest_mid_stream_loses_and_doubles_nothing(tmp_path):
             ).fetchone()[0]
 
     total, rate = 2400, 300.0  # messages, per second: the broker queues at most 1000 while nobody listens
-    log1 = open(tmp_path / "ingest1.log", "w")
+    log1 = open(tmp_path / "ingest1.log", "w")  # noqa: SIM115 (closed in finally)
     first = start_ingest(env, prefix, run, log1)
     pub = publisher()
     base = store.now_ms() - 3_600_000
@@ -257,7 +257,7 @@ def test_killing_ingest_mid_stream_loses_and_doubles_nothing(tmp_path):
     os.kill(first.pid, signal.SIGKILL)  # no clean shutdown: batches in flight are never acknowledged
     first.wait(10)
     at_kill = stored()
-    log2 = open(tmp_path / "ingest2.log", "w")
+    log2 = open(tmp_path / "ingest2.log", "w")  # noqa: SIM115 (closed in finally)
     second = start_ingest(env, prefix, run, log2)
     try:
         sender.join(60)

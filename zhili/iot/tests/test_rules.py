@@ -48,7 +48,7 @@ def test_threshold_raises_one_alarm_per_device_and_rule(sent, django_user_model)
     assert handler in sent[0]["recipients"] and sent[0]["level"] == "danger"
     # Lifecycle: raised → acknowledged → closed, with who and when.
     alarms.acknowledge(alarm, handler)
-    with pytest.raises(ValueError):
+    with pytest.raises(alarms.AlarmStateError):
         alarms.acknowledge(Alarm.objects.get(pk=alarm.pk), handler)
     closed = alarms.close(Alarm.objects.get(pk=alarm.pk), handler, "已处置")
     assert (closed.status, closed.acknowledged_by, closed.closed_by, closed.close_note) == (
