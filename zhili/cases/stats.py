@@ -110,7 +110,7 @@ def hotspots(
     base_since = recent_since - timedelta(days=baseline_days)
     rows = (
         qs.filter(reported_at__gte=base_since, grid__isnull=False)
-        .values("grid__name", "category__name")
+        .values("grid_id", "grid__name", "category__name")
         .annotate(
             recent=Count("id", filter=Q(reported_at__gte=recent_since)),
             base=Count("id", filter=Q(reported_at__lt=recent_since)),
@@ -124,6 +124,7 @@ def hotspots(
         if row["recent"] > factor * usual + 2 * usual**0.5:
             result.append(
                 {
+                    "grid_id": row["grid_id"],
                     "grid": row["grid__name"],
                     "category": row["category__name"],
                     "recent": row["recent"],
@@ -245,3 +246,31 @@ def report_xlsx(report_: dict) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def hotspot_features(qs, now) -> dict:
+    """The hotspot warnings as GeoJSON: each flagged grid's boundary with what runs high there."""
+    import json
+
+    import shapely
+
+    from zhili.places.models import Grid
+
+    spots = hotspots(qs, now)
+    shapes = {g.pk: g.geometry for g in Grid.objects.filter(pk__in={s["grid_id"] for s in spots})}
+    features = []
+    for spot in spots:
+        shape = shapes.get(spot["grid_id"])
+        if shape is None:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(shapely.to_geojson(shape)),
+                "properties": {
+                    "hotspot": True,
+                    "name": f"{spot['grid']} · {spot['category']}: {spot['recent']} ({spot['usual']})",
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}

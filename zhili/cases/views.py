@@ -408,6 +408,7 @@ def case_map(request):
         request,
         "cases/map.html",
         {
+            "hotspots": stats.hotspots(restrict(Case.objects.all(), request.user, "view"), clock.now()),
             "categories": CaseCategory.objects.filter(is_active=True).order_by("sort_order"),
             "statuses": Status.choices,
             "center": json.dumps(settings.ZHILI.get("MAP_CENTER", [119.96, 30.27])),
@@ -432,6 +433,8 @@ def map_data(request):
     if category.isdigit():
         qs = qs.filter(category__path__contains=f"/{category}/")
     kind = request.GET.get("kind", "open")
+    if kind == "hotspots":
+        return JsonResponse(stats.hotspot_features(qs, clock.now()))
     if kind == "heat":
         cells = stats.heat_cells(qs, _period(request), clock.now())
         return JsonResponse(cells)

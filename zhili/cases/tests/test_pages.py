@@ -216,6 +216,8 @@ def test_hotspots_flag_a_grid_category_above_its_usual_rate():
         make_case(grid=grid)
     spots = stats.hotspots(Case.objects.all(), now)
     assert spots and spots[0]["grid"] == grid.name and spots[0]["recent"] == 6
+    features = stats.hotspot_features(Case.objects.all(), now)["features"]
+    assert features[0]["geometry"]["type"] == "Polygon" and grid.name in features[0]["properties"]["name"]
 
 
 @pytest.mark.req("R-10.3-rbac")

@@ -107,6 +107,14 @@
     }
     form.addEventListener("change", load);
     load();
+    fetch(el.dataset.url + "?kind=hotspots", { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        L.geoJSON(data, {
+          style: { color: "#dc3545", weight: 3, dashArray: "6 4", fillOpacity: 0.08 },
+          onEachFeature: function (f, l) { l.bindTooltip(f.properties.name, { sticky: true }); }
+        }).addTo(map);
+      }).catch(function () { /* no hotspots layer */ });
   }
 
   function charts() {
