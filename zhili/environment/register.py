@@ -99,6 +99,7 @@ registry.add_nav_link(
 )
 registry.add_nav_link("town", _("Operations big screen"), "environment:ioc", icon="display", order=31)
 registry.add_nav_link("town", _("Dust analysis"), "environment:dust_map", icon="wind", order=32)
+registry.add_nav_link("town", _("Site supervision"), "environment:sites_overview", icon="cone", order=34)
 registry.add_nav_link("town", _("AQI calculator"), "environment:calculator", icon="calculator", order=33)
 register(
     SiteVisit,

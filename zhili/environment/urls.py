@@ -27,6 +27,7 @@ urlpatterns = [
     path("dust/surface.json", views.dust_surface, name="dust_surface"),
     path("dust/why.json", views.dust_why, name="dust_why"),
     path("sites.geojson", views.sites_geojson, name="sites_geojson"),
+    path("sites/", views.sites_overview, name="sites_overview"),
     path("site/<int:pk>/dashboard/", views.site_dashboard, name="site_dashboard"),
     path("site/<int:pk>/check-tracks/", views.site_check_tracks, name="site_check_tracks"),
     *model_urls(ConstructionSite),

@@ -325,6 +325,38 @@ def sites_geojson(request):
     )
 
 
+def sites_overview(request):
+    """Site supervision: every visible site with its devices, open violations and today's visits."""
+    _need(request.user, ConstructionSite, "view")
+    today_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    sites = list(
+        restrict(ConstructionSite.objects.exclude(status=SiteStatus.FINISHED), request.user, "view").order_by(
+            "code"
+        )
+    )
+    open_counts, visit_counts = {}, {}
+    for site_id in ViolationEvent.objects.filter(site__in=sites, status__in=("open", "warned")).values_list(
+        "site_id", flat=True
+    ):
+        open_counts[site_id] = open_counts.get(site_id, 0) + 1
+    for site_id in SiteVisit.objects.filter(site__in=sites, entered_at__gte=today_start).values_list(
+        "site_id", flat=True
+    ):
+        visit_counts[site_id] = visit_counts.get(site_id, 0) + 1
+    rows = [
+        {
+            "site": s,
+            "devices": s.devices.count(),
+            "open": open_counts.get(s.pk, 0),
+            "visits": visit_counts.get(s.pk, 0),
+        }
+        for s in sites
+    ]
+    return render(
+        request, "environment/sites.html", {"rows": rows, "sites_url": reverse("environment:sites_geojson")}
+    )
+
+
 def site_dashboard(request, pk):
     """One site: devices with their latest values against the limits, cameras, violations,
     vehicles and their visits (R-5.4.1–5.4.3)."""

@@ -453,6 +453,7 @@ def test_pages_render_without_inline_scripts_and_check_permissions(admin_client,
         "/environment/dust/",
         f"/environment/station/{station.pk}/",
         f"/environment/site/{site.pk}/dashboard/",
+        "/environment/sites/",
         "/environment/aqi/calculator/",
     ]
     for url in pages:
@@ -460,7 +461,7 @@ def test_pages_render_without_inline_scripts_and_check_permissions(admin_client,
         assert r.status_code == 200, url
         assert not NO_INLINE_SCRIPT.search(r.content.decode()), url
         assert " onclick=" not in r.content.decode()
-    for url in pages[:5]:
+    for url in pages[:6]:
         assert nobody_client.get(url).status_code == 403, url
     data = admin_client.get("/environment/dashboard.json").json()
     assert set(data) >= {"realtime", "good_days", "shares", "ranking", "attainment", "trend", "categories"}
