@@ -288,9 +288,13 @@ class Case(GeoModel):
         ]
         indexes = [
             *GeoModel.Meta.indexes,
-            models.Index(fields=["department", "status", "due_at"], name="cases_case_dept_status"),
+            # work queues: a department's open cases by deadline (only open cases have one)
+            models.Index(fields=["department", "due_at"], name="cases_case_dept_due"),
             models.Index(fields=["status", "due_at"], name="cases_case_status_due"),
-            models.Index(fields=["assignee", "status"], name="cases_case_assignee"),
+            # the SLA sweep: cases that cross their warning or due time since the last sweep
+            models.Index(fields=["sla_state", "warn_at"], name="cases_case_sla_warn"),
+            models.Index(fields=["sla_state", "due_at"], name="cases_case_sla_due"),
+            models.Index(fields=["assignee", "due_at"], name="cases_case_assignee_due"),
             models.Index(fields=["grid", "status"], name="cases_case_grid"),
             models.Index(fields=["category", "reported_at"], name="cases_case_cat_time"),
             models.Index(fields=["reported_at"], name="cases_case_reported"),
@@ -306,6 +310,10 @@ class Case(GeoModel):
             self.reported_at = clock.now()
         if not self.number:
             self.number = clock.localtime(self.reported_at).strftime("%Y%m%d") + secrets.token_hex(4).upper()
+        if self.pk is None and self.due_at is None and self.status in OPEN_STATES and self.category_id:
+            from zhili.cases.services import start_step
+
+            start_step(self, self.status, self.reported_at)  # created by a form, not open_case
         super().save(*args, **kwargs)
 
     @property

@@ -656,13 +656,17 @@ def similar_open_cases(category, lon: float, lat: float, *, exclude=None, limit:
     dlat = radius / 111_000
     dlon = radius / (111_000 * max(0.1, __import__("math").cos(__import__("math").radians(lat))))
     since = clock.now() - timedelta(days=cfg["DUPLICATE_DAYS"])
-    qs = Case.objects.filter(
-        category=category,
-        status__in=OPEN_STATES,
-        reported_at__gte=since,
-        bbox_minx__range=(lon - dlon, lon + dlon),
-        bbox_miny__range=(lat - dlat, lat + dlat),
-    ).only("pk", "number", "title", "status", "reported_at", "bbox_minx", "bbox_miny", "category_id")
+    qs = (
+        Case.objects.filter(
+            category=category,
+            status__in=OPEN_STATES,
+            reported_at__gte=since,
+            bbox_minx__range=(lon - dlon, lon + dlon),
+            bbox_miny__range=(lat - dlat, lat + dlat),
+        )
+        .only("pk", "number", "title", "status", "reported_at", "bbox_minx", "bbox_miny", "category_id")
+        .order_by()
+    )
     if exclude:
         qs = qs.exclude(pk=exclude)
     found = []

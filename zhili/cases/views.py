@@ -3,6 +3,7 @@ its timeline and workflow actions, work queues with bulk dispatch, map, statisti
 
 import io
 import json
+from datetime import timedelta
 
 import segno
 from django.conf import settings
@@ -292,19 +293,27 @@ def clock_badge(case, now) -> dict | None:
 
 # -- work queues ---------------------------------------------------------------------------------
 
+#: Each queue's condition. Only open cases have a deadline (``due_at``), so "open" queues filter
+#: on it too: with the (department, due_at) and (sla_state, due_at) indexes the first page is a
+#: short index range already in deadline order, even among a million historic cases.
 QUEUES = {
-    "mine": (lambda user: Q(assignee=user, status__in=OPEN_STATES)),
+    "mine": (lambda user: Q(assignee=user, due_at__isnull=False, status__in=OPEN_STATES)),
     "department": (
         lambda user: (
-            Q(department_id__in=subtree_ids(user.department), status__in=OPEN_STATES)
+            Q(department_id__in=subtree_ids(user.department), due_at__isnull=False, status__in=OPEN_STATES)
             if getattr(user, "department", None)
-            else Q(status__in=OPEN_STATES)
+            else Q(due_at__isnull=False, status__in=OPEN_STATES)
         )
     ),
     "intake": (lambda user: Q(status__in=(Status.REGISTERED, Status.ACCEPTED))),
-    "overdue": (lambda user: Q(status__in=OPEN_STATES, sla_state=SlaState.OVERDUE)),
+    "overdue": (lambda user: Q(sla_state=SlaState.OVERDUE, status__in=OPEN_STATES)),
     "review": (lambda user: Q(status__in=(Status.HANDLED, Status.FEEDBACK))),
-    "closed": (lambda user: Q(status__in=(Status.CLOSED, Status.REJECTED, Status.MERGED))),
+    "closed": (
+        lambda user: Q(
+            status__in=(Status.CLOSED, Status.REJECTED, Status.MERGED),
+            reported_at__gte=clock.now() - timedelta(days=90),
+        )
+    ),
 }
 QUEUE_LABELS = {
     "mine": gettext_lazy("Mine"),
