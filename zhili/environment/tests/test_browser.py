@@ -28,6 +28,12 @@ ARGS = [
 
 @pytest.fixture
 def data(transactional_db, django_user_model):
+    from zhili.iot.catalog import seed_metrics
+    from zhili.iot.models import Metric
+
+    # a transactional test database is flushed between tests: the migration's metrics may be gone
+    seed_metrics(Metric)
+    store.metrics.invalidate()
     django_user_model.objects.create_superuser("env_browser", password="Zhili-Test-2026!")
     station = make_device(lon=119.942, lat=30.2415)
     make_site(geometry=box(119.940, 30.240, 119.944, 30.243))
