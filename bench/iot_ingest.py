@@ -337,7 +337,7 @@ def alarm_latency(env, counter, devices, n, background_rate=200):
     return lat
 
 
-def memory_run(env, counter, gateways, seconds, rate_readings=50_000):
+def memory_run(env, counter, gateways, seconds, rate_readings=30_000):
     """RSS of the ingest process while it takes ``rate_readings`` per second in batches of 100."""
     run = uuid.uuid4().hex[:8]
     prefix = f"mem{run}"

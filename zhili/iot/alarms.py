@@ -11,6 +11,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 
+import shapely
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -76,27 +77,6 @@ class DeviceCache:
 
     def invalidate(self, *args, **kwargs):
         self._devices = {}
-
-    def get_many(self, ids) -> dict:
-        from zhili.iot.models import Device
-
-        if time.monotonic() - self._loaded > self.ttl:
-            self._devices, self._loaded = {}, time.monotonic()
-        missing = [i for i in ids if i not in self._devices]
-        if missing:
-            self._devices.update(Device.objects.select_related("grid").in_bulk(missing))
-        return {i: self._devices[i] for i in ids if i in self._devices}
-
-
-device_cache = DeviceCache()
-
-
-class DeviceCache:
-    """Device rows the rule engine hands to evaluators, kept for a minute: loading a thousand
-    model instances per batch would cost more than the whole ingest."""
-
-    def __init__(self, ttl: float = 60.0):
-        self.ttl, self._loaded, self._devices = ttl, time.monotonic(), {}
 
     def get_many(self, ids) -> dict:
         from zhili.iot.models import Device
@@ -223,8 +203,22 @@ def raise_alarm(rule, device, verdict):
     return alarm
 
 
+_recipients_cache: dict = {}
+
+
 def alarm_recipients(alarm):
-    """The device's grid leader and members, and users who may acknowledge alarms."""
+    """The device's grid leader and members, and users who may acknowledge alarms (cached for a
+    minute per grid: an alarm storm must not run these queries for every alarm)."""
+    key = alarm.device.grid_id
+    hit = _recipients_cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < 60:
+        return hit[1]
+    users = _alarm_recipients(alarm)
+    _recipients_cache[key] = (time.monotonic(), users)
+    return users
+
+
+def _alarm_recipients(alarm):
     from django.contrib.auth import get_user_model
 
     users = (
@@ -326,8 +320,8 @@ def open_case_for_alarm(alarm, user):
             "time": timezone.localtime(alarm.raised_at).strftime("%Y-%m-%d %H:%M"),
             "value": alarm.value,
         },
-        channel="device",
-        location=device.geometry,
+        channel="alarm",
+        location=shapely.to_geojson(device.geometry) if device.geometry is not None else None,
         address=device.address,
         grid=device.grid,
         urgent=alarm.severity == "critical",

@@ -183,6 +183,8 @@ class Ingestor:
         self.buckets = TokenBucket()
         self.totals = Counter()
         self._lock = threading.Lock()
+        self._used: set[str] = set()  # credential key ids used since the last flush
+        self._used_flushed = 0.0
 
     # -- parsing -------------------------------------------------------------------------------
     def code_from_topic(self, topic: str) -> str | None:
@@ -212,6 +214,7 @@ class Ingestor:
             raise Rejection("revoked", f"credential {kid} revoked or expired")
         if token is not None and hash_secret(secret) != cred.secret_hash:
             raise Rejection("bad_credential", "wrong secret")
+        self._used.add(kid)
         if (signed or device.require_signature) and (
             not cred.hmac_key or not verify_signature(payload, cred.hmac_key)
         ):
@@ -327,6 +330,8 @@ class Ingestor:
                     self._dead_letters(letters)
                 if seen:
                     self._mark_seen(seen)
+                if self._used and time.monotonic() - self._used_flushed > 60:
+                    self._flush_used()
             result.duplicates = len(rows) - result.stored
             self._audit(letters)
         with self._lock:
@@ -368,6 +373,13 @@ class Ingestor:
                 repeat_count=len(items),
                 data_source="device",
             )
+
+    def _flush_used(self) -> None:
+        """Record credentials' last use, at most once a minute (not a write per message)."""
+        from zhili.iot.models import DeviceCredential
+
+        used, self._used, self._used_flushed = self._used, set(), time.monotonic()
+        DeviceCredential.objects.filter(key_id__in=used).update(last_used_at=timezone.now())
 
     def _mark_seen(self, seen: dict) -> None:
         from zhili.iot.models import Device

@@ -75,7 +75,7 @@ class MqttIngest:
         max_batch=5000,
         max_batch_bytes=2_000_000,
         linger=0.05,
-        receive_maximum=10000,
+        receive_maximum=2000,
         session_expiry=3600,
     ):
         self.host, self.port = host, port

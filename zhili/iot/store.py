@@ -224,7 +224,7 @@ def _insert_postgresql(tuples):
             "CREATE TEMP TABLE IF NOT EXISTS iot_stage (device_id bigint NOT NULL, metric_id bigint NOT NULL, "
             "ts bigint NOT NULL, value double precision NOT NULL) ON COMMIT DELETE ROWS"
         )
-        pg.execute("TRUNCATE iot_stage")
+        pg.execute("DELETE FROM iot_stage")  # empty unless called twice in one transaction
         with pg.copy("COPY iot_stage (device_id, metric_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(["int8", "int8", "int8", "float8"])
             for t in tuples:

@@ -50,6 +50,7 @@ def test_single_values_and_readings_shapes_are_stored_once():
     assert store.count_readings([device.pk]) == 4
     device.refresh_from_db()
     assert device.status == "online" and device.last_seen_at is not None and device.battery == 77
+    assert cred.credential.__class__.objects.get(pk=cred.credential.pk).last_used_at is not None
 
 
 @pytest.mark.req("R-10.3-iot")

@@ -212,3 +212,44 @@ def test_rules_export_and_import_as_json_files(client, admin):
     assert Rule.objects.get(code="night-noise").params["night_limit"] == 50
     upload = SimpleUploadedFile("rules.json", b"not json", "application/json")
     assert client.post(reverse("iot:rules_import"), {"file": upload}).status_code == 400
+
+
+@pytest.mark.req("R-5.3.2-monitor")
+@pytest.mark.skipif(
+    not __import__("django.apps").apps.apps.is_installed("zhili.cases"),
+    reason="needs the cases app (zhili.cases) installed",
+)
+def test_alarm_opens_a_case_by_button_and_by_rule(client, admin):
+    from zhili.cases.models import Case, CaseCategory
+
+    # Earlier transactional tests flush the categories the cases migration seeds.
+    for code, name in (("env.air", "大气污染"), ("pipe.leak", "管线泄漏")):
+        CaseCategory.objects.get_or_create(code=code, defaults={"name": name})
+    make_rule("threshold", params={"op": ">", "value": 75}, case_category="env.air")
+    make_rule(
+        "threshold",
+        code="gas-auto",
+        metric="gas_lel",
+        device_type="gas_detector",
+        params={"op": ">=", "value": 20},
+        open_case=True,
+        case_category="pipe.leak",
+        severity="critical",
+    )
+    air = make_device()
+    store.write_readings([(air.pk, "pm25", store.now_ms(), 150.0)])
+    alarm = Alarm.objects.get(device=air)
+    assert alarm.case_id is None
+    client.force_login(admin)
+    r = client.post(reverse("iot:alarm_open_case", args=[alarm.pk]), follow=True)
+    assert [str(m) for m in r.context["messages"]] == ["已为该告警生成事件。"]
+    alarm.refresh_from_db()
+    case = Case.objects.get(pk=alarm.case_id)
+    assert case.source_label == "iot.alarm" and case.source_id == str(alarm.pk)
+    # A second click does not open a second case.
+    client.post(reverse("iot:alarm_open_case", args=[alarm.pk]))
+    assert Case.objects.filter(source_label="iot.alarm", source_id=str(alarm.pk)).count() == 1
+    gas = make_device("gas_detector")
+    store.write_readings([(gas.pk, "gas_lel", store.now_ms(), 35.0)])
+    gas_alarm = Alarm.objects.get(device=gas)
+    assert gas_alarm.case_id and Case.objects.get(pk=gas_alarm.case_id).urgent
