@@ -108,8 +108,21 @@ class CaseActionView(APIView):
         )
 
 
+class TimelineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    sla_state = serializers.CharField()
+    actions = serializers.ListField(child=serializers.CharField())
+    events = EventSerializer(many=True)
+
+
 class CaseTimelineView(APIView):
+    """A case's timeline and the workflow actions the caller may perform now."""
+
     permission_classes = [IsAuthenticated]
+    serializer_class = TimelineSerializer
 
     def get(self, request, pk):
         case = _case(request, pk)
