@@ -139,6 +139,7 @@ def ioc(request):
             "data_url": reverse("environment:dashboard_data"),
             "devices_url": reverse("iot:device_geojson") if has_action(request.user, Device, "view") else "",
             "alarms_url": reverse("iot:alarm_feed") if has_action(request.user, Alarm, "view") else "",
+            "stream_url": reverse("iot:alarm_stream") if has_action(request.user, Alarm, "view") else "",
             "sites_url": reverse("environment:sites_geojson"),
             "base_urls": " ".join(
                 reverse("dashboard:layer", args=[label])

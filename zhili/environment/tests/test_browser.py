@@ -2,6 +2,7 @@
 draw from their JSON endpoints under the strict-CSP rules (no inline scripts)."""
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,30 @@ def test_dashboard_ioc_and_dust_map_draw(live_server, data):
         page.wait_for_selector("#env-ioc[data-loaded=true]")
         page.wait_for_selector("#env-ioc[data-devices]")
         assert page.get_attribute("#env-ioc", "data-devices") == "1"
+
+        # an alarm raised while the screen is open appears without reload (IoT SSE stream)
+        def raise_alarm():  # the ORM may not run inside Playwright's event loop: use a thread
+            from django.db import connection
+
+            from zhili.iot.models import Alarm, Metric, Rule
+
+            rule = Rule.objects.create(
+                code="env-browser",
+                name="PM2.5",
+                kind="threshold",
+                metric=Metric.objects.get(code="pm25"),
+                params={"op": ">", "value": 75},
+            )
+            Alarm.objects.create(
+                device=data, rule=rule, severity="major", message="PM2.5 80 above 75", value=80
+            )
+            connection.close()
+
+        worker = threading.Thread(target=raise_alarm)
+        worker.start()
+        worker.join()
+        page.wait_for_selector("[data-list=alarms] li.sev-major", timeout=15000)
+        assert "PM2.5 80 above 75" in page.inner_text("[data-list=alarms]")
         page.goto(f"{live_server.url}/environment/dust/")
         page.wait_for_selector("#dust-map[data-cells]")
         assert int(page.get_attribute("#dust-map", "data-cells")) > 0

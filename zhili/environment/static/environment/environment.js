@@ -250,10 +250,21 @@
       getJSON(root.dataset.alarmsUrl + "?since=" + encodeURIComponent(cursor)).then(function (d) {
         d.alarms.forEach(render);
         cursor = d.cursor;
+        root.dataset.alarms = String(Object.keys(shown).length);
       }).catch(function () { /* retry next time */ });
     }
-    poll();
-    setInterval(poll, 5000);
+    poll();  // what happened before the page opened
+    if (window.EventSource && root.dataset.streamUrl) {
+      // pushed by the IoT alarm stream (SSE); the browser reconnects with Last-Event-ID
+      var source = new EventSource(root.dataset.streamUrl + "?since=" + encodeURIComponent(cursor));
+      source.addEventListener("alarm", function (e) {
+        render(JSON.parse(e.data));
+        root.dataset.alarms = String(Object.keys(shown).length);
+      });
+      setInterval(poll, 60000);  // safety net if a proxy buffers the stream
+    } else {
+      setInterval(poll, 5000);
+    }
   }
 
   function clock(root) {
