@@ -67,21 +67,21 @@ def sweep(now=None) -> dict:
     # Only open cases carry an SLA state ("ok"/"warning"/"overdue"; final states have ""), so the
     # (sla_state, warn_at) and (sla_state, due_at) indexes find exactly the cases that crossed a
     # line since the last sweep: a steady-state minute touches a handful of index entries.
-    warn = Case.objects.filter(sla_state=SlaState.OK, warn_at__lte=now, due_at__gt=now)
+    # Escalations first: a case past its due time is escalated, not warned; what is still "ok"
+    # with its warning time passed is then warned (one index range each, no due_at > now test).
     overdue = Case.objects.filter(sla_state__in=(SlaState.OK, SlaState.WARNING), due_at__lte=now)
+    warn = Case.objects.filter(sla_state=SlaState.OK, warn_at__lte=now)
     with transaction.atomic():
-        warn_groups = list(warn.values("department_id", "assignee_id").annotate(n=Count("id")).order_by())
         over_groups = list(overdue.values("department_id", "assignee_id").annotate(n=Count("id")).order_by())
-        if warn_groups:
-            _timeline_rows(warn, EventKind.WARNING, now)
-            warned = warn.update(sla_state=SlaState.WARNING)
-        else:
-            warned = 0
+        escalated = 0
         if over_groups:
             _timeline_rows(overdue, EventKind.ESCALATE, now)
             escalated = overdue.update(sla_state=SlaState.OVERDUE, escalation_level=F("escalation_level") + 1)
-        else:
-            escalated = 0
+        warn_groups = list(warn.values("department_id", "assignee_id").annotate(n=Count("id")).order_by())
+        warned = 0
+        if warn_groups:
+            _timeline_rows(warn, EventKind.WARNING, now)
+            warned = warn.update(sla_state=SlaState.WARNING)
     _notify(warn_groups, over_groups)
     result = {"warned": warned, "escalated": escalated}
     if warned or escalated:
