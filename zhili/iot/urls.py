@@ -2,7 +2,7 @@ from django.urls import path
 
 from zhili.core.registry import registry
 from zhili.core.urls import model_urls
-from zhili.iot import views
+from zhili.iot import api, views
 from zhili.iot.models import Alarm, DeadLetter, Device, DeviceCredential, Metric, Rule
 
 
@@ -24,6 +24,9 @@ urlpatterns = [
     path("alarm/<int:pk>/acknowledge/", views.alarm_acknowledge, name="alarm_acknowledge"),
     path("alarm/<int:pk>/close/", views.alarm_close, name="alarm_close"),
     path("alarm/<int:pk>/open-case/", views.alarm_open_case, name="alarm_open_case"),
+    path("api/alarms/<int:pk>/acknowledge/", api.acknowledge, name="api_alarm_acknowledge"),
+    path("api/alarms/<int:pk>/close/", api.close, name="api_alarm_close"),
+    path("api/alarms/<int:pk>/open-case/", api.open_case, name="api_alarm_open_case"),
     path("map/", views.device_map, name="device_map"),
     path("map/devices.geojson", views.device_geojson, name="device_geojson"),
     path("device/<int:pk>/credentials/issue/", views.credential_issue, name="credential_issue"),

@@ -253,3 +253,33 @@ def test_alarm_opens_a_case_by_button_and_by_rule(client, admin):
     store.write_readings([(gas.pk, "gas_lel", store.now_ms(), 35.0)])
     gas_alarm = Alarm.objects.get(device=gas)
     assert gas_alarm.case_id and Case.objects.get(pk=gas_alarm.case_id).urgent
+
+
+@pytest.mark.req("R-5.3.2-monitor")
+def test_alarm_actions_over_the_api_with_a_token(client, django_user_model):
+    from django.utils import timezone
+
+    from zhili.accounts.tokens import create_token
+
+    make_rule("threshold", params={"op": ">", "value": 75})
+    d = make_device()
+    store.write_readings([(d.pk, "pm25", store.now_ms(), 150.0)])
+    alarm = Alarm.objects.get()
+    handler = django_user_model.objects.create_user("api_handler", password="x")
+    handler.user_permissions.add(*Permission.objects.filter(codename__in=["view_alarm", "acknowledge_alarm"]))
+    _, key = create_token(handler, "alarm handler", expires_at=timezone.now() + timezone.timedelta(days=1))
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    url = reverse("iot:api_alarm_acknowledge", args=[alarm.pk])
+    assert client.post(url).status_code in (401, 403)
+    r = client.post(url, **auth)
+    assert r.status_code == 200 and r.json()["status"] == "acknowledged"
+    assert client.post(url, **auth).status_code == 409
+    r = client.post(
+        reverse("iot:api_alarm_close", args=[alarm.pk]),
+        {"note": "已处置"},
+        content_type="application/json",
+        **auth,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "closed"
+    assert client.post(reverse("iot:api_alarm_open_case", args=[alarm.pk]), **auth).status_code == 403
+    assert client.post(reverse("iot:api_alarm_close", args=[99999]), **auth).status_code == 404
