@@ -198,6 +198,8 @@ def raise_alarm(rule, device, verdict):
     if rule.open_case:
         try:
             open_case_for_alarm(alarm, user=None)
+        except LookupError as exc:  # the cases module is not installed
+            logger.warning("alarm %s: no case opened: %s", alarm.pk, exc)
         except Exception:
             logger.exception("could not open a case for alarm %s", alarm.pk)
     return alarm
