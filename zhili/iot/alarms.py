@@ -96,13 +96,50 @@ def _ms_to_dt(ts: int | None):
     return datetime.fromtimestamp(ts / 1000, tz=UTC) if ts is not None else None
 
 
+_deferred = threading.local()
+
+
+def _after_raise(effect) -> None:
+    """Run an alarm's side effects now, or after the batch when a batch is being evaluated (so
+    the notices of the first alarm do not delay raising the next one)."""
+    pending = getattr(_deferred, "effects", None)
+    if pending is None:
+        effect()
+    else:
+        pending.append(effect)
+
+
+def _announce(alarm, rule, device, verdict) -> None:
+    """Audit, notify and (if the rule says so) open a case for a newly raised alarm."""
+    emit(
+        "iot.alarm.raise",
+        obj=alarm,
+        details={"device": device.code, "rule": rule.code, "value": verdict.value},
+    )
+    _notify(alarm, _("Alarm: %(device)s — %(message)s") % {"device": device.name, "message": alarm.message})
+    if rule.open_case:
+        try:
+            open_case_for_alarm(alarm, user=None)
+        except LookupError as exc:  # the cases module is not installed
+            logger.warning("alarm %s: no case opened: %s", alarm.pk, exc)
+        except Exception:
+            logger.exception("could not open a case for alarm %s", alarm.pk)
+
+
 def on_batch(batch) -> None:
     """Reading listener: evaluate the matching rules on the new rows of each device and metric.
 
     Alarm texts are stored in the site language (``LANGUAGE_CODE``), whoever triggered them.
     """
-    with translation.override(settings.LANGUAGE_CODE):
-        _on_batch(batch)
+    _deferred.effects = []
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            _on_batch(batch)
+    finally:
+        effects, _deferred.effects = _deferred.effects, None
+        with translation.override(settings.LANGUAGE_CODE):
+            for effect in effects:
+                effect()
 
 
 def _on_batch(batch) -> None:
@@ -189,19 +226,7 @@ def raise_alarm(rule, device, verdict):
             record_change(alarm, ChangeAction.CREATE, message=_("Alarm raised"))
     except IntegrityError:  # another ingest process raised it first
         return Alarm.objects.filter(device=device, rule=rule).exclude(status=AlarmStatus.CLOSED).first()
-    emit(
-        "iot.alarm.raise",
-        obj=alarm,
-        details={"device": device.code, "rule": rule.code, "value": verdict.value},
-    )
-    _notify(alarm, _("Alarm: %(device)s — %(message)s") % {"device": device.name, "message": alarm.message})
-    if rule.open_case:
-        try:
-            open_case_for_alarm(alarm, user=None)
-        except LookupError as exc:  # the cases module is not installed
-            logger.warning("alarm %s: no case opened: %s", alarm.pk, exc)
-        except Exception:
-            logger.exception("could not open a case for alarm %s", alarm.pk)
+    _after_raise(lambda: _announce(alarm, rule, device, verdict))
     return alarm
 
 
