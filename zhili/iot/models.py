@@ -171,6 +171,21 @@ class Device(GeoModel):
         }
 
 
+def new_key_id() -> str:
+    import secrets
+
+    return secrets.token_hex(6)
+
+
+def unusable_secret_hash() -> str:
+    """The hash of a random secret nobody is shown: a credential created without the "issue"
+    action (a generic form or import) cannot authenticate until it is rotated."""
+    import hashlib
+    import secrets
+
+    return hashlib.sha256(secrets.token_bytes(32)).hexdigest()
+
+
 class DeviceCredential(BaseModel):
     """One credential of a device (R-10.3-iot). Secrets are shown once and stored hashed.
 
@@ -188,8 +203,10 @@ class DeviceCredential(BaseModel):
         _("kind"), max_length=10, choices=CredentialKind.choices, default=CredentialKind.TOKEN
     )
     username = models.CharField(_("MQTT username"), max_length=64, blank=True)
-    key_id = models.CharField(_("key id"), max_length=16, unique=True, editable=False)
-    secret_hash = models.CharField(_("secret hash"), max_length=64, editable=False)
+    key_id = models.CharField(_("key id"), max_length=16, unique=True, editable=False, default=new_key_id)
+    secret_hash = models.CharField(
+        _("secret hash"), max_length=64, editable=False, default=unusable_secret_hash
+    )
     broker_hash = models.CharField(_("broker password hash"), max_length=200, blank=True, editable=False)
     hmac_key = models.TextField(_("HMAC key (encrypted)"), blank=True, editable=False)
     active = models.BooleanField(_("active"), default=True)

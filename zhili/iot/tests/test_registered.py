@@ -1,7 +1,8 @@
 import pytest
 
 from zhili.core.testing import RegisteredModelTests
-from zhili.iot.models import Device, Metric, Rule
+from zhili.iot.credentials import issue_credential
+from zhili.iot.models import Alarm, DeadLetter, Device, DeviceCredential, Metric, Rule
 from zhili.iot.tests.factories import ensure_metrics, make_device, make_rule
 
 
@@ -136,5 +137,113 @@ class TestRule(RegisteredModelTests):
                 "params": '{"max_per_minute": 0.05}',
                 "severity": "critical",
                 "device_type": "pipe_pressure",
+            },
+        ]
+
+
+@pytest.mark.req("R-10.3-iot")
+class TestDeviceCredential(RegisteredModelTests):
+    model = DeviceCredential
+    update_data = {"active": False}
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.device = make_device(code="CRED-DEV-1")
+
+    @property
+    def form_data(self):
+        return {"device": self.device.pk, "kind": "password", "username": "gw-form", "active": True}
+
+    def make_object(self):
+        return issue_credential(self.device).credential
+
+    def csv_rows(self):
+        return [
+            {"device": "CRED-DEV-1", "kind": "token", "username": "imp-a", "active": "true"},
+            {"device": "CRED-DEV-1", "kind": "password", "username": "imp-b", "active": "false"},
+        ]
+
+
+@pytest.mark.req("R-5.3.2-monitor")
+class TestAlarm(RegisteredModelTests):
+    model = Alarm
+    update_data = {"message": "人工核实后更新"}
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.device = make_device(code="ALM-DEV-1")
+        cls.rule = make_rule(code="alm-rule-1")
+        cls.rule2 = make_rule(code="alm-rule-2")
+        cls.rule3 = make_rule(code="alm-rule-3")
+
+    @property
+    def form_data(self):
+        return {
+            "device": self.device.pk,
+            "rule": self.rule2.pk,
+            "severity": "minor",
+            "status": "raised",
+            "message": "巡查发现监测站异常",
+        }
+
+    def make_object(self):
+        return Alarm.objects.create(device=self.device, rule=self.rule, message="PM2.5 超标", value=120)
+
+    def csv_rows(self):
+        return [
+            {
+                "device": "ALM-DEV-1",
+                "rule": "alm-rule-3",
+                "severity": "major",
+                "status": "raised",
+                "message": "导入告警一",
+            },
+            {
+                "device": "ALM-DEV-1",
+                "rule": "alm-rule-2",
+                "severity": "minor",
+                "status": "closed",
+                "message": "导入告警二",
+            },
+        ]
+
+
+@pytest.mark.req("R-5.1-fusion")
+class TestDeadLetter(RegisteredModelTests):
+    model = DeadLetter
+    update_data = {"detail": "已核查：设备时钟错误"}
+    form_data = {
+        "channel": "http",
+        "device_code": "FORM-1",
+        "reason": "bad_timestamp",
+        "detail": "ts 1970",
+        "received_at": "2026-03-01 08:00:00",
+        "repeat_count": 1,
+    }
+
+    def make_object(self):
+        return DeadLetter.objects.create(
+            channel="mqtt", device_code="DL-1", reason="malformed", detail="not JSON"
+        )
+
+    def csv_rows(self):
+        return [
+            {
+                "channel": "mqtt",
+                "device_code": "IMP-DL-1",
+                "reason": "malformed",
+                "detail": "x",
+                "received_at": "2026-03-01 08:00:00",
+                "repeat_count": "1",
+            },
+            {
+                "channel": "http",
+                "device_code": "IMP-DL-2",
+                "reason": "out_of_range",
+                "detail": "y",
+                "received_at": "2026-03-01 09:00:00",
+                "repeat_count": "2",
             },
         ]
