@@ -533,11 +533,11 @@ def _apply(case, name, user, now, *, note="", lon=None, lat=None, attachments=()
     elif name == "merge":
         target = params.get("target")
         if isinstance(target, int | str):
-            target = (
-                Case.objects.filter(pk=target).first()
-                if str(target).isdigit()
-                else Case.objects.filter(number=target).first()
-            )
+            # a case number first (they can be all digits), else an id
+            text = str(target).strip()
+            target = Case.objects.filter(number=text).first()
+            if target is None and text.isdigit() and len(text) < 12:
+                target = Case.objects.filter(pk=int(text)).first()
         if target is None or target.pk == case.pk or target.status not in OPEN_STATES:
             raise ValidationError({"target": _("Choose another open case to merge into.")})
         case.merged_into = target
