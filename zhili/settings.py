@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "zhili.people",
     "zhili.dashboard",
     "zhili.geo",
+    "zhili.notices",
+    "zhili.cases",
+    "zhili.iot",
+    "zhili.environment",
 ]
 
 MIDDLEWARE = [

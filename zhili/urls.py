@@ -13,6 +13,11 @@ urlpatterns = [
     path("places/", include("zhili.places.urls")),
     path("people/", include("zhili.people.urls")),
     path("", include("zhili.geo.urls")),
+    path("cases/", include("zhili.cases.urls")),
+    path("notices/", include("zhili.notices.urls")),
+    path("open311/v2/", include("zhili.cases.open311_urls")),
+    path("iot/", include("zhili.iot.urls")),
+    path("environment/", include("zhili.environment.urls")),
     path("search/", system.search, name="search"),
     path("system/changes/", system.change_log, name="change_log"),
     path("system/conformance/", system.conformance, name="conformance"),
@@ -20,6 +25,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/cases/workflow/", include("zhili.cases.api_urls")),
     path("api/", include(api_urls())),
 ]
 
