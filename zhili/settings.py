@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "zhili.places",
     "zhili.people",
     "zhili.dashboard",
+    "zhili.system",
+    "zhili.audit",
 ]
 
 MIDDLEWARE = [

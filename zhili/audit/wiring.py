@@ -1,0 +1,1 @@
+"""Connects the chained store to the audit seam (filled in as the app grows)."""

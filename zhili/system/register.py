@@ -1,0 +1,1 @@
+"""Registrations of the system management models (filled in as the app grows)."""
