@@ -12,6 +12,8 @@ urlpatterns = [
     path("orgs/", include("zhili.orgs.urls")),
     path("places/", include("zhili.places.urls")),
     path("people/", include("zhili.people.urls")),
+    path("system/", include("zhili.system.urls")),
+    path("audit/", include("zhili.audit.urls")),
     path("search/", system.search, name="search"),
     path("system/changes/", system.change_log, name="change_log"),
     path("system/conformance/", system.conformance, name="conformance"),

@@ -37,6 +37,9 @@ class ChainHead(models.Model):
 
     last_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    #: After pruning: the last archived event; the first remaining event links to its hash.
+    anchor_id = models.BigIntegerField(default=0)
+    anchor_hash = models.CharField(max_length=64, default="0" * 64)
 
     class Meta:
         default_permissions = ()

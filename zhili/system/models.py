@@ -139,20 +139,25 @@ class SystemParameter(BaseModel):
         return self.key
 
 
-def check_duties(user, adding_roles=(), removing_roles=()) -> None:
-    """Raise ValidationError if ``user`` would hold two administrator duties (三员分立)."""
-    duties = set(
-        Role.objects.filter(users=user)
-        .exclude(duty=Duty.NONE)
-        .exclude(pk__in=[r.pk for r in removing_roles])
-        .values_list("duty", flat=True)
+def duty_conflicts(role_duty: str, users, exclude_role=None) -> list:
+    """Return the users who already hold a different administrator duty than ``role_duty``."""
+    if role_duty == Duty.NONE:
+        return []
+    users = list(users)
+    others = Role.objects.filter(users__in=users).exclude(duty__in=[Duty.NONE, role_duty])
+    if exclude_role is not None and exclude_role.pk:
+        others = others.exclude(pk=exclude_role.pk)
+    clash = set(others.values_list("users", flat=True))
+    return [u for u in users if u.pk in clash]
+
+
+def separation_error(conflicts) -> ValidationError:
+    names = ", ".join(str(u) for u in conflicts)
+    return ValidationError(
+        _(
+            "Separation of duties (三员分立): %(users)s already hold another of the system, security "
+            "and audit administrator roles; nobody may hold two."
+        ),
+        params={"users": names},
+        code="separation_of_duties",
     )
-    for role in adding_roles:
-        if role.duty != Duty.NONE:
-            duties.add(role.duty)
-    if len(duties) > 1:
-        raise ValidationError(
-            _(
-                "Separation of duties: one person may hold only one of the system, security and audit administrator roles."
-            )
-        )

@@ -1,0 +1,11 @@
+from zhili.core.urls import model_urls
+from zhili.system.models import Dictionary, DictionaryItem, Post, Role, SystemParameter
+
+app_name = "system"
+urlpatterns = [
+    *model_urls(Role),
+    *model_urls(Post),
+    *model_urls(Dictionary),
+    *model_urls(DictionaryItem),
+    *model_urls(SystemParameter),
+]
