@@ -70,6 +70,7 @@ class Household(BaseModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="households",
+        db_index=False,  # the composite index led by grid serves grid lookups
     )
     head_name = models.CharField(_("head of household"), max_length=50, blank=True)
     address = SensitiveCharField(_("address"), max_length=200, blank=True, mask="address")
@@ -122,6 +123,7 @@ class Resident(BaseModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="residents",
+        db_index=False,  # the composite index led by grid serves grid lookups
     )
     residence_type = models.CharField(
         _("residence type"), max_length=16, choices=ResidenceType.choices, default=ResidenceType.REGISTERED

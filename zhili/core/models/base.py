@@ -47,6 +47,8 @@ class BaseModel(models.Model):
         related_name="+",
         editable=False,
     )
+    # No index: nothing looks rows up by their last editor, and every index costs each write
+    # (a million-row import). Deleting a user (rare: users are disabled) scans instead.
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("updated by"),
@@ -55,6 +57,7 @@ class BaseModel(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         editable=False,
+        db_index=False,
     )
     data_source = models.CharField(
         _("data source"),

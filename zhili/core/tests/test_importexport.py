@@ -96,3 +96,24 @@ def test_nul_characters_are_refused_on_every_database(admin_user):
     with pytest.raises(ImportFileError):
         run(text, admin_user)
     assert Resident.objects.count() == 0
+
+
+def test_imported_rows_have_a_create_record_and_their_first_edit_keeps_the_imported_values(admin_user):
+    """Bulk creates write a create record without a data copy; the first edit's "before" holds it."""
+    from zhili.core.changes import history_for, record_change, snapshot
+    from zhili.core.models import ChangeAction
+
+    grid = make_grid()
+    result = run(f"name,id_number,grid\n王五,{make_id_number(seq=41)},{grid.code}\n", admin_user)
+    assert result.ok, result.errors
+    resident = Resident.objects.get(name="王五")
+    [created] = history_for(resident)
+    assert created.action == ChangeAction.CREATE and created.postchange_data is None
+    assert created.user == admin_user and created.message
+    before = snapshot(resident)
+    resident.name = "王五六"
+    resident.save()
+    record_change(resident, ChangeAction.UPDATE, user=admin_user, prechange=before)
+    update = history_for(resident).first()
+    assert update.prechange_data["name"] == "王五" and update.prechange_data["grid_id"] == grid.pk
+    assert ("name", "王五", "王五六") in update.diff()
