@@ -100,9 +100,11 @@ def default_permissions(code: str) -> Q | None:
     business = {"exclude_apps": PLATFORM_APPS}
     if code == "system_admin":
         return (
-            _perms(["accounts"], models=["user"])
+            _perms(["accounts"], models=["user"], actions=FULL)
             | _perms(["orgs"], actions=FULL)
-            | _perms(["system"], models=["post", "dictionary", "dictionaryitem", "systemparameter"])
+            | _perms(
+                ["system"], models=["post", "dictionary", "dictionaryitem", "systemparameter"], actions=FULL
+            )
             | _perms(["places"], actions=READ)
         )
     if code == "security_admin":
@@ -125,7 +127,7 @@ def default_permissions(code: str) -> Q | None:
         )
     if code == "grid_worker":
         return (
-            _perms(["people"], actions=(*WRITE, "unmask"))
+            _perms(["people"], actions=(*WRITE, "export", "unmask"))
             | _perms(["places"], models=["building", "house"], actions=WRITE)
             | _perms(["places", "orgs", "dashboard"], actions=READ)
             | _perms(**business, actions=READ)

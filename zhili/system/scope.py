@@ -3,7 +3,8 @@
 For an action on a model, the roles that grant that action contribute their scope and the
 scopes OR together: all; own unit and below; own unit; self (the records the user wrote plus
 the rows of the grids he leads or belongs to, and their sub-grids); custom units/grids (with
-their subtrees). Superusers and permissions granted directly (not through a role) see all.
+their subtrees). For grid-bound models "self" means the user's grids when he has any, else
+the records he wrote. Superusers and permissions granted directly (not through a role) see all.
 """
 
 from django.apps import apps
@@ -132,12 +133,13 @@ def grant_condition(grant, user, paths) -> Q | None:
     if scope == "unit":
         return _in(paths["unit"], [ctx["unit"]]) if ctx["unit"] else NOTHING
     if scope == "self":
-        condition = NOTHING
-        if paths["owner"]:
-            condition = Q(**{paths["owner"]: user.pk})
+        # Grid-bound rows (residents, households, buildings…): the grids the user leads or
+        # belongs to, and their sub-grids; a grid worker cannot park a record in another grid.
         if paths["grid"] and ctx["grid_tree"]:
-            condition |= _in(paths["grid"], ctx["grid_tree"])
-        return condition
+            return _in(paths["grid"], ctx["grid_tree"])
+        if paths["owner"]:
+            return Q(**{paths["owner"]: user.pk})
+        return NOTHING
     if scope == "custom":
         units, grids = _custom_trees(grant)
         condition = NOTHING
