@@ -9,6 +9,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 
 from zhili.audit import store
 from zhili.audit.models import AuditEvent
@@ -71,6 +72,7 @@ def filtered(request, prefix=None):
     return events.order_by("-id"), filters
 
 
+@require_safe
 def event_list(request, kind="all"):
     _require(request)
     title, prefix = VIEWS.get(kind, VIEWS["all"])
@@ -93,6 +95,7 @@ def _refilter(request, events):
     return events.filter(pk__in=request_filtered.values("pk")).order_by("-id"), filters
 
 
+@require_safe
 def export(request, kind="all"):
     _require(request, "audit.export_auditevent")
     _title, prefix = VIEWS.get(kind, VIEWS["all"])
@@ -116,6 +119,7 @@ def export(request, kind="all"):
     return response
 
 
+@require_safe
 def verify_view(request):
     _require(request)
     result = store.verify()
