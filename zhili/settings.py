@@ -186,6 +186,8 @@ if env_bool("ZHILI_BEHIND_TLS_PROXY", False):
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = True
+# The browsers' HSTS preload list is for public domains; an intranet host name cannot join it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -210,7 +212,7 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": os.environ.get("ZHILI_API_RATE_ANON", "120/min"),
+        "anon": os.environ.get("ZHILI_API_RATE_ANON", "600/min"),
         "user": os.environ.get("ZHILI_API_RATE_USER", "6000/min"),
     },
     "DEFAULT_RENDERER_CLASSES": [
