@@ -13,7 +13,7 @@ BEGIN
     IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
     RETURN NULL;
   END IF;
-  RAISE EXCEPTION 'audit events are append-only: % refused (R-10.3-audit)', TG_OP;
+  RAISE EXCEPTION USING MESSAGE = 'audit events are append-only: ' || TG_OP || ' refused (R-10.3-audit)';
 END $$ LANGUAGE plpgsql;
 CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_auditevent
   FOR EACH ROW EXECUTE FUNCTION audit_append_only();

@@ -187,7 +187,8 @@ def test_prune_archives_then_deletes_and_the_chain_still_verifies(tmp_path):
     assert len(archives) == 1
     import gzip
 
-    lines = gzip.open(archives[0], "rt", encoding="utf-8").read().splitlines()
+    with gzip.open(archives[0], "rt", encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
     assert len(lines) == before + 1 and lines[0].startswith("id,time,event_type")
     assert list(AuditEvent.objects.values_list("event_type", flat=True)) == ["audit.prune"]
     audit.emit("after.prune")
