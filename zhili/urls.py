@@ -3,6 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from zhili.accounts import api as accounts_api
 from zhili.core.api.viewsets import api_urls
 from zhili.core.views import system
 
@@ -21,6 +22,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/accounts/", include(accounts_api.urls())),
     path("api/", include(api_urls())),
 ]
 

@@ -12,14 +12,15 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from zhili.accounts import sessions
 from zhili.accounts.policy import password_expired
 
 TIMEOUT_MESSAGES = {
-    "idle": "Your session ended after a period of inactivity. Please sign in again.",
-    "absolute": "Your session reached its maximum length. Please sign in again.",
-    "revoked": "Your session was signed out. Please sign in again.",
+    "idle": gettext_noop("Your session ended after a period of inactivity. Please sign in again."),
+    "absolute": gettext_noop("Your session reached its maximum length. Please sign in again."),
+    "revoked": gettext_noop("Your session was signed out. Please sign in again."),
 }
 
 

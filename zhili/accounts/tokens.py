@@ -34,8 +34,11 @@ def api_apps() -> list[str]:
 
 def SCOPE_CHOICES() -> list[tuple[str, str]]:  # noqa: N802 - used like a constant
     choices = [("read", _("Read everything you may see")), ("write", _("Read and change"))]
+    from django.apps import apps
+
     for app in api_apps():
-        choices += [(f"{app}:read", f"{app}: {_('read')}"), (f"{app}:write", f"{app}: {_('write')}")]
+        label = apps.get_app_config(app).verbose_name
+        choices += [(f"{app}:read", f"{label}: {_('read')}"), (f"{app}:write", f"{label}: {_('write')}")]
     return choices
 
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -30,9 +31,9 @@ CAPTCHA_FLAG = "zhili_captcha_needed"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 STATUS_MESSAGES = {
-    UserStatus.PENDING: "Your registration is waiting for review by an administrator.",
-    UserStatus.REJECTED: "Your registration was rejected. Contact the administrator.",
-    UserStatus.DISABLED: "This account is disabled. Contact the administrator.",
+    UserStatus.PENDING: gettext_noop("Your registration is waiting for review by an administrator."),
+    UserStatus.REJECTED: gettext_noop("Your registration was rejected. Contact the administrator."),
+    UserStatus.DISABLED: gettext_noop("This account is disabled. Contact the administrator."),
 }
 
 

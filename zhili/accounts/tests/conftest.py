@@ -22,3 +22,9 @@ def official(django_user_model):
 @pytest.fixture
 def admin_user(django_user_model):
     return django_user_model.objects.create_superuser("secadmin", password="Admin-Strong-2026!")
+
+
+@pytest.fixture(autouse=True)
+def english_messages(settings):
+    """Assertions read English messages; the Chinese catalogue is tested explicitly."""
+    settings.LANGUAGE_CODE = "en"

@@ -128,3 +128,9 @@ def test_sign_in_is_csrf_protected(official):
 
     strict = Client(enforce_csrf_checks=True)
     assert strict.post("/accounts/login/", {"username": "official", "password": PASSWORD}).status_code == 403
+
+
+def test_sign_in_speaks_chinese_by_default(client, official):
+    assert "注册账号" in client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    response = post_login(client, "official", "wrong-password", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "用户名或密码错误" in response.content.decode()

@@ -158,3 +158,22 @@ def test_demo_style_users_with_unusable_passwords_are_active(django_user_model):
     user.set_unusable_password()
     user.save()
     assert user.is_active and user.status == UserStatus.ACTIVE
+
+
+def test_users_api_is_read_only_and_needs_permission(client, admin_user, official):
+    from zhili.accounts.tokens import create_token
+
+    _t, raw = create_token(admin_user, "sync", scopes=["accounts:read"])
+    auth = {"HTTP_AUTHORIZATION": f"Token {raw}"}
+    response = client.get("/api/accounts/users/?search=official", **auth)
+    assert response.status_code == 200
+    rows = response.json()["results"] if "results" in response.json() else response.json()
+    assert (
+        [r["username"] for r in rows] == ["official"] and "phone" not in rows[0] and "password" not in rows[0]
+    )
+    assert client.get(f"/api/accounts/users/{official.pk}/", **auth).json()["status"] == "active"
+    assert client.post("/api/accounts/users/", {"username": "x"}, **auth).status_code in (403, 405)
+    _t, other = create_token(official, "mine", scopes=["read"])
+    assert client.get("/api/accounts/users/", HTTP_AUTHORIZATION=f"Token {other}").status_code == 403
+    _t, people_only = create_token(admin_user, "people", scopes=["people:read"])
+    assert client.get("/api/accounts/users/", HTTP_AUTHORIZATION=f"Token {people_only}").status_code == 403
