@@ -6,6 +6,8 @@
 * ``ContentSecurityPolicyMiddleware``: a strict CSP without inline scripts (R-10.3-input).
 """
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import JsonResponse
@@ -53,8 +55,13 @@ class PasswordChangeRequiredMiddleware:
                 return response
         return self.get_response(request)
 
+    @staticmethod
+    @functools.cache
+    def paths(*names):
+        return frozenset(reverse(f"accounts:{name}") for name in names)
+
     def gate(self, request, user):
-        allowed = {reverse("accounts:password_change"), reverse("accounts:logout")}
+        allowed = self.paths("password_change", "logout")
         if getattr(user, "must_change_password", False) or password_expired(user):
             if request.path not in allowed:
                 return self.refuse(
@@ -65,8 +72,7 @@ class PasswordChangeRequiredMiddleware:
         if session is None or session.get(sessions.MFA_CHECKED):
             return None
         if user.requires_second_factor and not user.has_second_factor:
-            allowed |= {reverse("accounts:twofactor"), reverse("accounts:totp_setup")}
-            allowed |= {reverse("accounts:webauthn_register_begin"), reverse("accounts:webauthn_register")}
+            allowed |= self.paths("twofactor", "totp_setup", "webauthn_register_begin", "webauthn_register")
             if request.path not in allowed:
                 return self.refuse(
                     request,

@@ -19,6 +19,10 @@ AUTH_AT = "zhili_auth_at"
 SEEN_AT = "zhili_seen_at"
 MFA_CHECKED = "zhili_mfa_checked"
 TOUCH_SECONDS = 60
+# A session's row is read at most this often per worker process: revocation from another worker
+# takes effect within this delay, and a busy user's requests cost no query most of the time.
+RECHECK_SECONDS = 10
+_recently_checked: dict[str, tuple[float, int]] = {}
 
 
 def key_digest(session_key: str) -> str:
@@ -54,6 +58,7 @@ def end_current(request, reason: str) -> None:
 
     key = getattr(getattr(request, "session", None), "session_key", None)
     if key:
+        _recently_checked.pop(key_digest(key), None)
         UserSession.objects.filter(key_digest=key_digest(key), ended_at__isnull=True).update(
             ended_at=timezone.now(), end_reason=reason
         )
@@ -68,6 +73,7 @@ def end_sessions(user, reason: str, *, actor=None, queryset=None, except_request
     if except_request is not None and except_request.session.session_key:
         qs = qs.exclude(key_digest=key_digest(except_request.session.session_key))
     ended = qs.update(ended_at=timezone.now(), end_reason=reason)
+    _recently_checked.clear()  # this worker sees the change at once; others within RECHECK_SECONDS
     if ended:
         audit.emit(
             "auth.session_revoked",
@@ -100,9 +106,15 @@ def check(request) -> str | None:
     if now - auth_at > auth_setting("SESSION_ABSOLUTE_HOURS") * 3600:
         return "absolute"
     digest = key_digest(session.session_key)
-    row = UserSession.objects.filter(key_digest=digest).values_list("ended_at", "user_id").first()
-    if row is None or row[0] is not None or row[1] != request.user.pk:
-        return "revoked"
+    cached = _recently_checked.get(digest)
+    if cached is None or now - cached[0] > RECHECK_SECONDS or cached[1] != request.user.pk:
+        row = UserSession.objects.filter(key_digest=digest).values_list("ended_at", "user_id").first()
+        if row is None or row[0] is not None or row[1] != request.user.pk:
+            _recently_checked.pop(digest, None)
+            return "revoked"
+        if len(_recently_checked) > 10000:
+            _recently_checked.clear()
+        _recently_checked[digest] = (now, request.user.pk)
     if now - seen_at > TOUCH_SECONDS:
         session[SEEN_AT] = now
         session.pop(MFA_CHECKED, None)  # re-check role 2FA requirements once a minute
