@@ -172,7 +172,8 @@ class TotpDevice(models.Model):
     """An RFC 6238 authenticator app (one per user)."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
-    secret = models.CharField(max_length=64)
+    # Encrypted at rest like every sensitive field (SM4/AES per settings, key outside the database).
+    secret = SensitiveCharField(max_length=64)
     confirmed = models.BooleanField(default=False)
     last_used_step = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)

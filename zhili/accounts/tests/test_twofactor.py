@@ -196,3 +196,14 @@ def test_a_role_requiring_2fa_sends_members_to_enrol_first(client, official):
     # And the factor cannot be removed while the role requires it.
     client.post("/accounts/2fa/totp/remove/")
     assert TotpDevice.objects.filter(user=official, confirmed=True).exists()
+
+
+def test_totp_secret_is_encrypted_at_rest(official):
+    from django.db import connection
+
+    device = twofactor.new_totp_device(official)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret FROM accounts_totpdevice WHERE id = %s", [device.pk])
+        stored = cursor.fetchone()[0]
+    assert device.secret not in stored
+    assert TotpDevice.objects.get(pk=device.pk).secret == device.secret
