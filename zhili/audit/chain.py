@@ -13,7 +13,9 @@ and moves the head, with three plain SQL statements so that appending stays chea
 import hashlib
 import json
 import logging
+import re
 from datetime import UTC, datetime, timedelta
+from json.encoder import encode_basestring as _enc
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -52,7 +54,7 @@ def micros(value) -> int:
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return (value - EPOCH) // MICRO
+    return int(value.timestamp()) * 1_000_000 + value.microsecond
 
 
 def canonical(
@@ -68,49 +70,49 @@ def canonical(
     success,
     details,
 ) -> str:
-    return json.dumps(
-        [
-            event_id,
-            time_us,
-            event_type,
-            username,
-            ip,
-            user_agent,
-            request_id,
-            object_type,
-            object_id,
-            bool(success),
-            details,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
+    """The event as compact JSON: ``[id,time_us,"type","user","ip","ua","rid","otype","oid",ok,{details}]``.
+
+    ``details`` is already canonical JSON text (sorted keys, compact), embedded as an object.
+    Built with the C string encoder: it runs once per event on append and on every verify.
+    """
+    return (
+        f"[{event_id},{time_us},{_enc(event_type)},{_enc(username)},{_enc(ip)},{_enc(user_agent)},"
+        f"{_enc(request_id)},{_enc(object_type)},{_enc(object_id)},{'true' if success else 'false'},{details}]"
     )
 
 
 def link(prev_hash: str, canonical_text: str, name: str | None = None) -> str:
-    h = hashlib.new(name or hash_name())
-    h.update(prev_hash.encode())
-    h.update(canonical_text.encode())
-    return h.hexdigest()
+    return hashlib.new(name or hash_name(), (prev_hash + canonical_text).encode()).hexdigest()
 
 
 def details_text(details) -> str:
     return json.dumps(details or {}, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _clip(value, size: int) -> str:
-    return "" if value is None else str(value)[:size]
+    return "" if value is None else _CONTROL.sub(" ", str(value))[:size]
+
+
+_cached_head: dict = {}
 
 
 def append(event: dict) -> int:
-    """Store one event from ``zhili.core.audit.emit``; return its id."""
+    """Store one event from ``zhili.core.audit.emit``; return its id.
+
+    The head is cached per process and claimed with a conditional UPDATE (``WHERE last_id =
+    <cached>``): if another process appended meanwhile the UPDATE matches nothing, the head is
+    re-read and the claim retried. Inside a caller's transaction the event commits (or rolls
+    back) with the caller's data change; otherwise it commits on its own.
+    """
     when = event.get("time")
     when = datetime.fromisoformat(when) if isinstance(when, str) else (when or datetime.now(UTC))
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     when = when.astimezone(UTC)
     row = [
-        when,
         _clip(event.get("type"), 64),
         _clip(event.get("user"), 150),
         _clip(event.get("ip"), 64),
@@ -122,23 +124,49 @@ def append(event: dict) -> int:
         details_text(event.get("details")),
     ]
     name = hash_name()
+    time_us = micros(when)
     vendor = connection.vendor
-    lock = " FOR UPDATE" if vendor == "postgresql" else ""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SELECT last_id, last_hash FROM {HEAD} WHERE id = 1{lock}")
-        head = cursor.fetchone()
-        if head is None:
-            cursor.execute(f"INSERT INTO {HEAD} (id, last_id, last_hash) VALUES (1, 0, %s)", [GENESIS])
-            head = (0, GENESIS)
-        event_id, prev = head[0] + 1, head[1]
-        digest = link(prev, canonical(event_id, micros(when), *row[1:]), name)
-        db_time = when if vendor == "postgresql" else when.replace(tzinfo=None).isoformat(" ")
-        cursor.execute(
-            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})",
-            [event_id, db_time, *row[1:], prev, digest],
-        )
-        cursor.execute(f"UPDATE {HEAD} SET last_id = %s, last_hash = %s WHERE id = 1", [event_id, digest])
+    mark = "?" if vendor == "sqlite" else "%s"
+    db_time = when if vendor != "sqlite" else when.replace(tzinfo=None).isoformat(" ")
+    insert = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join([mark] * len(COLUMNS))})"
+    claim = f"UPDATE {HEAD} SET last_id = {mark}, last_hash = {mark} WHERE id = 1 AND last_id = {mark}"
+    alias = connection.alias
+    with transaction.atomic(savepoint=False):
+        connection.ensure_connection()
+        cursor = connection.connection.cursor()
+        try:
+            for _attempt in range(1000):
+                head = _cached_head.get(alias)
+                if head is None:
+                    cursor.execute(f"SELECT last_id, last_hash FROM {HEAD} WHERE id = 1")
+                    head = cursor.fetchone()
+                    if head is None:
+                        cursor.execute(
+                            f"INSERT INTO {HEAD} (id, last_id, last_hash, anchor_id, anchor_hash) "
+                            f"VALUES (1, 0, {mark}, 0, {mark})",
+                            [GENESIS, GENESIS],
+                        )
+                        head = (0, GENESIS)
+                event_id = head[0] + 1
+                digest = link(head[1], canonical(event_id, time_us, *row), name)
+                cursor.execute(claim, [event_id, digest, head[0]])
+                if cursor.rowcount == 1:
+                    break
+                _cached_head.pop(alias, None)  # another process appended: re-read the head
+            else:
+                raise RuntimeError("could not claim the audit chain head")
+            cursor.execute(insert, [event_id, db_time, *row, head[1], digest])
+        finally:
+            cursor.close()
+        # If the caller's transaction rolls back later, the cached head is stale: the next
+        # claim matches nothing and re-reads the head, so the chain stays linear.
+        _cached_head[alias] = (event_id, digest)
     return event_id
+
+
+def forget_head() -> None:
+    """Drop the cached chain head (after a rollback, a flush or maintenance)."""
+    _cached_head.clear()
 
 
 class VerifyResult:
@@ -174,56 +202,63 @@ def verify(checkpoints: list[dict] | None = None, batch: int = 20000) -> VerifyR
     head = ChainHead.objects.filter(pk=1).first()
     expected_id = (head.anchor_id + 1) if head else 1
     prev = head.anchor_hash if head else GENESIS
+    new_hash = hashlib.new
     name = hash_name()
     by_id = {int(c["id"]): c["hash"] for c in (checkpoints or [])}
     cols = ", ".join(COLUMNS)
+    checked = 0
+    bad = None
+    fromiso = datetime.fromisoformat
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {cols} FROM {TABLE} ORDER BY id")
-        while True:
+        while bad is None:
             rows = cursor.fetchmany(batch)
             if not rows:
                 break
-            for r in rows:
-                event_id = r[0]
-                if result.ok:
-                    if event_id != expected_id:
-                        result.fail(
-                            expected_id,
-                            f"event #{expected_id} is missing (deleted or renumbered); next is #{event_id}",
-                        )
-                    elif r[11] != prev:
-                        result.fail(
-                            event_id,
-                            f"event #{event_id}: previous-hash link broken (rows reordered or edited)",
-                        )
-                    else:
-                        digest = link(
-                            prev,
-                            canonical(
-                                event_id, micros(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10]
-                            ),
-                            name,
-                        )
-                        if digest != r[12]:
-                            result.fail(
-                                event_id, f"event #{event_id}: content does not match its hash (edited)"
-                            )
-                        if event_id in by_id and by_id[event_id] != r[12]:
-                            result.fail(event_id, f"event #{event_id}: differs from the checkpoint")
-                prev = r[12]
+            for event_id, when, etype, user, ip, ua, rid, otype, oid, ok, details, prev_hash, digest in rows:
+                if event_id != expected_id:
+                    bad = (
+                        expected_id,
+                        f"event #{expected_id} is missing (deleted or renumbered); next is #{event_id}",
+                    )
+                    break
+                if prev_hash != prev:
+                    bad = (
+                        event_id,
+                        f"event #{event_id}: previous-hash link broken (rows reordered or edited)",
+                    )
+                    break
+                if when.__class__ is str:
+                    when = fromiso(when)
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=UTC)
+                time_us = int(when.timestamp()) * 1_000_000 + when.microsecond
+                text = (
+                    f"{prev}[{event_id},{time_us},{_enc(etype)},{_enc(user)},{_enc(ip)},{_enc(ua)},"
+                    f"{_enc(rid)},{_enc(otype)},{_enc(oid)},{'true' if ok else 'false'},{details}]"
+                )
+                if new_hash(name, text.encode()).hexdigest() != digest:
+                    bad = (event_id, f"event #{event_id}: content does not match its hash (edited)")
+                    break
+                if by_id and event_id in by_id and by_id[event_id] != digest:
+                    bad = (event_id, f"event #{event_id}: differs from the checkpoint")
+                    break
+                prev = digest
                 expected_id = event_id + 1
-                result.checked += 1
-                result.last_id, result.last_hash = event_id, r[12]
-    if result.ok and head is not None and head.last_id != result.last_id:
+                checked += 1
+    result.checked = checked
+    result.last_id, result.last_hash = expected_id - 1, prev
+    if bad is not None:
+        result.fail(*bad)
+        return result
+    if head is not None and head.last_id != result.last_id:
         result.fail(
             result.last_id + 1,
             f"the chain head says #{head.last_id} but the table ends at #{result.last_id}: tail truncated",
         )
-    if result.ok and by_id:
-        top = max(by_id)
-        if top > result.last_id:
-            result.fail(
-                result.last_id + 1,
-                f"checkpoint #{top} is beyond the last event #{result.last_id}: tail truncated",
-            )
+    elif by_id and max(by_id) > result.last_id:
+        result.fail(
+            result.last_id + 1,
+            f"checkpoint #{max(by_id)} is beyond the last event #{result.last_id}: tail truncated",
+        )
     return result

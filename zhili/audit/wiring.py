@@ -1,5 +1,8 @@
 """Connects the chained store to the audit seam and registers its scheduled jobs."""
 
+import logging
+
+from django.conf import settings
 from django.db.backends.base.operations import BaseDatabaseOperations
 
 from zhili.audit import store
@@ -7,6 +10,10 @@ from zhili.core import audit
 from zhili.core.jobs import register_job
 
 audit.add_sink(store.sink)
+# The chained store is the audit trail now; the foundation's JSON-lines file copy is kept only on
+# request (ZHILI["AUDIT_JSON_LOG"] = True), since writing it doubled the cost of every event.
+if not settings.ZHILI.get("AUDIT_JSON_LOG", False):
+    logging.getLogger("zhili.audit").setLevel(logging.WARNING)
 register_job("audit_checkpoint", store.setting("AUDIT_CHECKPOINT_SECONDS"), store.checkpoint_job)
 register_job("audit_prune", 24 * 3600, store.prune_job)
 
