@@ -78,7 +78,8 @@ def sign_in(request):
     form = SignInForm(request.POST or None)
     next_url = request.POST.get("next") or request.GET.get("next", "")
     error, status = None, 200
-    username = (request.POST.get("username") or "").strip()
+    # NUL characters are refused by PostgreSQL in text: drop them before any query.
+    username = (request.POST.get("username") or "").replace("\x00", "").strip()[:150]
     if request.method == "POST":
         status = 400
         user = User.objects.filter(username=username).first() if username else None

@@ -134,3 +134,14 @@ def test_sign_in_speaks_chinese_by_default(client, official):
     assert "注册账号" in client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     response = post_login(client, "official", "wrong-password", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "用户名或密码错误" in response.content.decode()
+
+
+def test_malformed_input_never_fails_the_server(client, official):
+    for data in (
+        {"username": "off\x00icial", "password": "x\x00y"},
+        {"username": "a" * 5000, "password": "b" * 5000},
+        {"username": ["a", "b"], "password": ""},
+        {},
+    ):
+        assert client.post("/accounts/login/", data).status_code in (400, 429)
+    assert client.post("/accounts/login/verify/", {"code": "\x00" * 10}).status_code == 302
