@@ -19,5 +19,6 @@ class SystemConfig(AppConfig):
 
         add_scope_provider(role_scope)
         signals.connect()
+        signals.connect_invalidation()
         post_migrate.connect(create_named_action_permissions, dispatch_uid="system_named_actions")
         register_demo("system", build=build_demo_roles, delete=delete_demo_roles)

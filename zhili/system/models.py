@@ -139,6 +139,23 @@ class SystemParameter(BaseModel):
         return self.key
 
 
+class AuthzState(models.Model):
+    """One row: a counter bumped by every change that can alter someone's permissions or scope.
+
+    Each process caches users' role grants and scope context and re-validates them with one
+    cheap read of this counter per request, so a revocation takes effect on the next request
+    in every worker process.
+    """
+
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"authz v{self.version}"
+
+
 def duty_conflicts(role_duty: str, users, exclude_role=None) -> list:
     """Return the users who already hold a different administrator duty than ``role_duty``."""
     if role_duty == Duty.NONE:

@@ -9,11 +9,10 @@ the records he wrote. Superusers and permissions granted directly (not through a
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.backends import ModelBackend
 from django.db.models import ForeignKey, Q
 
 from zhili.core.permissions import declared_scope, perm_name
-from zhili.system.backends import role_grants
+from zhili.system.backends import cached_entry, direct_permissions, role_grants
 
 NOTHING = Q(pk__in=[])
 _auto_paths: dict = {}
@@ -75,6 +74,10 @@ def _user_context(user) -> dict:
     cached = getattr(user, "_zhili_scope_ctx", None)
     if cached is not None:
         return cached
+    entry = cached_entry(user)
+    if "ctx" in entry:
+        user._zhili_scope_ctx = entry["ctx"]
+        return entry["ctx"]
     department = apps.get_model(settings.ZHILI.get("UNIT_MODEL", "orgs.Department"))
     grid_model = apps.get_model("places", "Grid")
     ctx = {"unit": None, "unit_tree": [], "grid_tree": [], "custom_units": {}, "custom_grids": {}}
@@ -91,6 +94,7 @@ def _user_context(user) -> dict:
         grid_model.objects.filter(Q(leader=user) | Q(members=user)).values_list("path", flat=True).distinct()
     )
     ctx["grid_tree"] = _subtree_ids(grid_model, paths)
+    entry["ctx"] = ctx
     user._zhili_scope_ctx = ctx
     return ctx
 
@@ -151,9 +155,6 @@ def grant_condition(grant, user, paths) -> Q | None:
     return NOTHING
 
 
-_model_backend = ModelBackend()
-
-
 def role_scope(user, model, action: str) -> Q | None:
     """Scope provider: the OR of the scopes of the roles granting ``action`` on ``model``."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -175,7 +176,7 @@ def _role_scope(user, model, action):
     if _is_lookup(model) and action == "view":
         return None
     perm = perm_name(model, action)
-    if perm in _model_backend.get_all_permissions(user):
+    if perm in direct_permissions(user):
         return None  # granted directly (not through a role): whole table, as before roles existed
     grants = [g for g in role_grants(user) if perm in g.permissions]
     if not grants:

@@ -106,3 +106,50 @@ def connect() -> None:
     m2m_changed.connect(
         role_scope_changed, sender=Role.custom_grids.through, dispatch_uid="system_role_grids"
     )
+
+
+def _bump(*args, **kwargs) -> None:
+    from zhili.system.backends import bump_version
+
+    bump_version()
+
+
+def _bump_m2m(sender, action, **kwargs) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        _bump()
+
+
+def _bump_user(sender, instance, update_fields=None, created=False, **kwargs) -> None:
+    # sign-ins save last_login only: no change to permissions or scope
+    if created or (update_fields and set(update_fields) <= {"last_login", "password"}):
+        return
+    _bump()
+
+
+def connect_invalidation() -> None:
+    """Every change that can alter a permission or a scope bumps the authorization version."""
+    from django.db.models.signals import post_delete, post_save
+
+    from zhili.places.models import Grid
+
+    user_model = get_user_model()
+    for sender in (
+        Role.users.through,
+        Role.permissions.through,
+        Role.custom_units.through,
+        Role.custom_grids.through,
+        user_model.user_permissions.through,
+        user_model.groups.through,
+        Group.permissions.through,
+        Grid.members.through,
+    ):
+        m2m_changed.connect(_bump_m2m, sender=sender, dispatch_uid=f"authz_bump_{sender._meta.label_lower}")
+    for model in (Role, Grid, Group):
+        post_save.connect(_bump, sender=model, dispatch_uid=f"authz_bump_save_{model._meta.label_lower}")
+        post_delete.connect(_bump, sender=model, dispatch_uid=f"authz_bump_delete_{model._meta.label_lower}")
+    post_save.connect(_bump_user, sender=user_model, dispatch_uid="authz_bump_user")
+    post_delete.connect(_bump, sender=user_model, dispatch_uid="authz_bump_user_delete")
+    from django.apps import apps
+
+    department = apps.get_model("orgs", "Department")
+    post_save.connect(_bump, sender=department, dispatch_uid="authz_bump_department")
