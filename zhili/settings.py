@@ -69,6 +69,11 @@ ROOT_URLCONF = "zhili.urls"
 WSGI_APPLICATION = "zhili.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # Permissions from roles (R-10.3-rbac) and direct grants, cached; authorises only, first.
+    "zhili.system.backends.RoleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     # Permissions granted through system.Role (R-10.3-rbac); authorises only, never authenticates.
     "zhili.system.backends.RoleBackend",
@@ -230,6 +235,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The schema describes every endpoint: signed-in users only (R-10.3-rbac).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 LOGGING = {
