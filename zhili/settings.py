@@ -73,11 +73,6 @@ AUTHENTICATION_BACKENDS = [
     "zhili.system.backends.RoleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    # Permissions granted through system.Role (R-10.3-rbac); authorises only, never authenticates.
-    "zhili.system.backends.RoleBackend",
-]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
