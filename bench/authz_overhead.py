@@ -66,11 +66,9 @@ def run(database: str, rounds: int, per_round: int) -> dict:
         from zhili.demo.builder import build_demo
 
         build_demo(scale=1)
-        from django.contrib.auth import get_user_model
         from django.test import Client
 
         from zhili.audit.models import AuditEvent
-
         from zhili.places.models import Grid
 
         grid = Grid.objects.filter(level=3, members__username__startswith="grid").order_by("pk").first()

@@ -41,9 +41,9 @@ def authz_version() -> int:
 
 def bump_version() -> None:
     """Invalidate every process's cached grants (called by the signals of ``zhili.system``)."""
-    from zhili.system.models import AuthzState
-
     from django.db.models import F
+
+    from zhili.system.models import AuthzState
 
     if not AuthzState.objects.filter(pk=1).update(version=F("version") + 1):
         AuthzState.objects.get_or_create(pk=1)
