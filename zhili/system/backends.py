@@ -6,7 +6,7 @@ permission. Roles and their scopes are read once per user object (one request) a
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
 
@@ -139,13 +139,22 @@ def duties(user) -> set[str]:
     return {g.duty for g in role_grants(user) if g.duty != "none"}
 
 
-class RoleBackend(BaseBackend):
+class RoleBackend(ModelBackend):
     """Authorises only (never authenticates): the union of the permissions of the user's roles
     and of those granted directly or through groups (read from the same cache, so a request
     costs one version read instead of ModelBackend's two permission queries)."""
 
     def authenticate(self, request, **credentials):
-        return None
+        return None  # authenticating is left to ModelBackend (and the accounts app)
+
+    # get_user() is ModelBackend's: sessions recorded with this backend (force_login, login()
+    # without a backend) still find their user.
+
+    def get_user_permissions(self, user_obj, obj=None):
+        return set() if obj is not None else set(self.get_all_permissions(user_obj))
+
+    def get_group_permissions(self, user_obj, obj=None):
+        return set()
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
