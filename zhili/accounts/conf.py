@@ -16,8 +16,10 @@ DEFAULTS = {
     # Per-IP throttle: this many failures from one address within IP_WINDOW_MINUTES refuse further tries.
     "IP_MAX_FAILURES": 20,
     "IP_WINDOW_MINUTES": 15,
-    # The image captcha appears once an account or an address has this many recent failures.
-    "CAPTCHA_AFTER_FAILURES": 1,
+    # The image captcha appears after this many failures of an account (or in one browser
+    # session), or after CAPTCHA_AFTER_IP_FAILURES failures from one address within IP_WINDOW_MINUTES.
+    "CAPTCHA_AFTER_FAILURES": 2,
+    "CAPTCHA_AFTER_IP_FAILURES": 3,
     # Sessions: sign out after this many idle minutes, and in any case after ABSOLUTE_HOURS.
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_ABSOLUTE_HOURS": 12,

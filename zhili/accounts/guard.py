@@ -54,7 +54,7 @@ def captcha_required(username: str, ip: str) -> bool:
     threshold = auth_setting("CAPTCHA_AFTER_FAILURES")
     if threshold <= 0:
         return False
-    if recent_ip_failures(ip) >= threshold:
+    if recent_ip_failures(ip) >= auth_setting("CAPTCHA_AFTER_IP_FAILURES"):
         return True
     failures = User.objects.filter(username=username).values_list("failed_logins", flat=True).first()
     return bool(failures and failures >= threshold)

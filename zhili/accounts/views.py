@@ -56,7 +56,8 @@ def _failed(request, username: str, reason: str, user=None) -> None:
         success=False,
         details={"username": username[:150], "reason": reason},
     )
-    request.session[CAPTCHA_FLAG] = True
+    # Failures in this browser session (whatever the username) also bring the captcha.
+    request.session[CAPTCHA_FLAG] = int(request.session.get(CAPTCHA_FLAG, 0)) + 1
 
 
 def complete_login(request, user, method: str, target: str | None = None):
@@ -67,6 +68,12 @@ def complete_login(request, user, method: str, target: str | None = None):
     if method != "password":
         request.session[sessions.MFA_CHECKED] = True
     return redirect(safe_next(request, target))
+
+
+def _captcha_needed(request, username: str, ip: str) -> bool:
+    threshold = auth_setting("CAPTCHA_AFTER_FAILURES")
+    session_failures = int(request.session.get(CAPTCHA_FLAG, 0))
+    return (threshold > 0 and session_failures >= threshold) or guard.captcha_required(username, ip)
 
 
 @login_not_required
@@ -91,9 +98,9 @@ def sign_in(request):
             error, status = _("Too many failed sign-ins from your address. Try again later."), 429
         elif not form.is_valid():
             error = _("Enter your username and password.")
-        elif (
-            request.session.get(CAPTCHA_FLAG) or guard.captcha_required(username, ip)
-        ) and not captcha.check(request.session, form.cleaned_data["captcha"]):
+        elif _captcha_needed(request, username, ip) and not captcha.check(
+            request.session, form.cleaned_data["captcha"]
+        ):
             _failed(request, username, "captcha", user)
             error = _("The verification code is wrong or expired: type the characters in the new picture.")
         elif user is not None and user.is_locked:
@@ -134,7 +141,7 @@ def sign_in(request):
                     request.session[PARTIAL] = {"user": authenticated.pk, "at": time.time(), "next": next_url}
                     return redirect("accounts:verify")
                 return complete_login(request, authenticated, "password", next_url)
-    show_captcha = bool(request.session.get(CAPTCHA_FLAG)) or guard.captcha_required(username, ip)
+    show_captcha = _captcha_needed(request, username, ip)
     return render(
         request,
         "accounts/login.html",

@@ -76,9 +76,11 @@ def test_captcha_picture_refreshes_on_click(live_server, transactional_db, brows
     page = browser.new_page()
     base = live_server.url
     page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", "nobody")
-    page.fill("#id_password", "wrong-password")
-    page.click("button[type=submit]")
+    for attempt in range(2):  # the second failure brings the captcha
+        page.fill("#id_username", "nobody")
+        page.fill("#id_password", f"wrong-password-{attempt}")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#login-error")
     page.wait_for_selector("#captcha-image")
     first = page.get_attribute("#captcha-image", "src")
     page.click("#captcha-image")

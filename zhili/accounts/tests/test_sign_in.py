@@ -28,6 +28,8 @@ def test_wrong_password_is_logged_and_then_a_captcha_is_required(client, officia
     assert post_login(client, "official", "wrong-password").status_code == 400
     failed = [e for e in audit_events if e["type"] == "auth.login_failed"]
     assert failed and failed[0]["details"] == {"username": "official", "reason": "bad_password"}
+    assert 'id="captcha-image"' not in client.get("/accounts/login/").content.decode()  # one slip is free
+    assert post_login(client, "official", "wrong-again").status_code == 400
     page = client.get("/accounts/login/").content.decode()
     assert 'id="captcha-image"' in page
     # The right password without (or with a wrong) verification code is refused.
@@ -36,6 +38,29 @@ def test_wrong_password_is_logged_and_then_a_captcha_is_required(client, officia
     solve_captcha(client)
     assert post_login(client, "official", PASSWORD, captcha="WRONG").status_code == 400
     assert post_login(client, "official", PASSWORD).status_code == 302
+
+
+def test_failures_from_one_address_bring_the_captcha_for_every_username(client, official):
+    from django.test import Client
+
+    for name in ("x1", "x2", "x3"):
+        Client().post("/accounts/login/", {"username": name, "password": "whatever-pass"})
+    fresh = Client()
+    assert 'id="captcha-image"' in fresh.get("/accounts/login/").content.decode()
+    response = fresh.post("/accounts/login/", {"username": "official", "password": PASSWORD})
+    assert response.status_code == 400
+    assert (
+        'id="captcha-image"' not in Client().get("/accounts/login/", REMOTE_ADDR="10.2.3.4").content.decode()
+    )
+
+
+def test_one_wrong_password_does_not_block_a_script_or_a_person(client, official):
+    assert post_login(client, "official", "wrong-password", captcha="").status_code == 400
+    from django.test import Client
+
+    assert (
+        Client().post("/accounts/login/", {"username": "official", "password": PASSWORD}).status_code == 302
+    )
 
 
 def test_captcha_is_a_png_and_single_use(client):
