@@ -88,7 +88,7 @@ def sign_in(request):
     # NUL characters are refused by PostgreSQL in text: drop them before any query.
     username = (request.POST.get("username") or "").replace("\x00", "").strip()[:150]
     if request.method == "POST":
-        status = 400
+        status = 200  # the form again, with the reason (as Django's LoginView)
         user = User.objects.filter(username=username).first() if username else None
         if not guard.ip_allowed(ip):
             _failed(request, username, "ip_denied", user)

@@ -27,7 +27,7 @@ def test_self_registration_waits_for_review_then_approval(client, admin_user, au
     user = User.objects.get(username="newcomer")
     assert user.status == UserStatus.PENDING and not user.is_active
     response = post_login(client, "newcomer", "Tz9kpw4Lq-2026")
-    assert response.status_code == 400 and "waiting for review" in response.content.decode()
+    assert response.status_code == 200 and "waiting for review" in response.content.decode()
     admin = client.__class__()
     admin.force_login(admin_user)
     assert "newcomer" in admin.get("/accounts/users/?status=pending").content.decode()
