@@ -83,6 +83,13 @@ def test_captcha_picture_refreshes_on_click(live_server, transactional_db, brows
         page.wait_for_selector("#login-error")
     page.wait_for_selector("#captcha-image")
     first = page.get_attribute("#captcha-image", "src")
-    page.click("#captcha-image")
+    with page.expect_response(lambda r: "captcha.png" in r.url and r.status == 200):
+        page.click("#captcha-image")
     assert page.get_attribute("#captcha-image", "src") != first
-    assert page.evaluate("document.getElementById('captcha-image').naturalWidth") == 150
+    width = 0
+    for _ in range(20):  # the new picture decodes just after its response arrives
+        width = page.evaluate("document.getElementById('captcha-image').naturalWidth")
+        if width:
+            break
+        page.wait_for_timeout(100)
+    assert width == 150
