@@ -87,6 +87,7 @@ def entry_and_action(name):
 def town(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         build_demo(scale=1, density=0.05)
+        needs_2fa = list(Role.objects.filter(require_2fa=True).values_list("pk", flat=True))
         Role.objects.update(require_2fa=False)  # 2FA enrolment is enforced and tested by accounts
         users = {}
         model = get_user_model()
@@ -106,6 +107,7 @@ def town(django_db_setup, django_db_blocker):
 
         delete_demo(lambda _m: None)
         model.objects.filter(username__startswith="matrix_").delete()
+        Role.objects.filter(pk__in=needs_2fa).update(require_2fa=True)
 
 
 def sample_object(entry, target):
