@@ -194,3 +194,24 @@ def test_navigation_follows_roles(client, town, make_user):
     client.force_login(worker)
     page = client.get("/").content.decode()
     assert "/people/resident/" in page and "/audit/" not in page and "/system/role/" not in page
+
+
+def test_import_outside_scope_is_refused_whole(client, worker, town):
+    from django.contrib.auth.models import Permission
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    role("grid_worker").permissions.add(Permission.objects.get(codename="import_resident"))
+    client.force_login(type(worker).objects.get(pk=worker.pk))
+    header = "name,id_number,ethnicity,grid,residence_type,political_status,status\n"
+    rows = [
+        f"甲导入,{make_id_number(birth='19700202', seq=21)},汉族,{town['grid_a'].code},registered,masses,active",
+        f"乙导入,{make_id_number(birth='19700303', seq=23)},汉族,{town['grid_b'].code},registered,masses,active",
+    ]
+    upload = SimpleUploadedFile("r.csv", (header + "\n".join(rows) + "\n").encode())
+    before = Resident.objects.count()
+    response = client.post("/api/people/residents/import/", {"file": upload})
+    assert response.status_code == 400
+    assert Resident.objects.count() == before  # all or nothing
+    upload = SimpleUploadedFile("r.csv", (header + rows[0] + "\n").encode())
+    assert client.post("/api/people/residents/import/", {"file": upload}).status_code == 200
+    assert Resident.objects.filter(name="甲导入", grid=town["grid_a"]).exists()
