@@ -45,6 +45,8 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # "unmask": see users' phone numbers in clear (R-10.3-rbac).
+        default_permissions = ("add", "change", "delete", "view", "unmask")
 
     def __str__(self):
         return self.real_name or self.username

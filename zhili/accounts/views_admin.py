@@ -19,7 +19,8 @@ from zhili.accounts.forms import UserForm
 from zhili.accounts.models import ApiToken, User, UserSession, UserStatus
 from zhili.accounts.tokens import revoke_token
 from zhili.core import audit
-from zhili.core.permissions import has_action, restrict
+from zhili.core.masking import mask_value
+from zhili.core.permissions import can_unmask, has_action, restrict
 
 
 def _require(request, model, action):
@@ -76,6 +77,10 @@ def user_detail(request, pk):
             "roles": list(user.roles.all()) if hasattr(user, "roles") else [],
             "posts": list(user.posts.all()) if hasattr(user, "posts") else [],
             "has_2fa": user.has_second_factor,
+            # Personal data is masked unless the role may unmask users (R-10.3-rbac).
+            "phone": user.phone
+            if can_unmask(request.user, User)
+            else mask_value(User._meta.get_field("phone"), user.phone),
         },
     )
 

@@ -177,3 +177,23 @@ def test_users_api_is_read_only_and_needs_permission(client, admin_user, officia
     assert client.get("/api/accounts/users/", HTTP_AUTHORIZATION=f"Token {other}").status_code == 403
     _t, people_only = create_token(admin_user, "people", scopes=["people:read"])
     assert client.get("/api/accounts/users/", HTTP_AUTHORIZATION=f"Token {people_only}").status_code == 403
+
+
+def test_phone_is_masked_without_the_unmask_permission(client, official, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    official.phone = "13812345678"
+    official.save()
+    viewer = django_user_model.objects.create_user("viewer", password="Tz9kpw4Lq-2026")
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="view_user", content_type__app_label="accounts")
+    )
+    client.force_login(viewer)
+    page = client.get(f"/accounts/users/{official.pk}/").content.decode()
+    assert "13812345678" not in page and "138****5678" in page
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="unmask_user", content_type__app_label="accounts")
+    )
+    viewer = django_user_model.objects.get(pk=viewer.pk)
+    client.force_login(viewer)
+    assert "13812345678" in client.get(f"/accounts/users/{official.pk}/").content.decode()
