@@ -93,6 +93,14 @@ class _SensitiveLookupMixin:
 class SensitiveIn(_SensitiveLookupMixin, models.lookups.In):
     lookup_name = "in"
 
+    def process_lhs(self, compiler, connection, lhs=None):
+        # The plain column: no UPPER()/LIKE casts of iexact/contains (PostgreSQL adds them).
+        self.__dict__["lookup_name"] = "in"
+        try:
+            return super().process_lhs(compiler, connection, lhs)
+        finally:
+            del self.__dict__["lookup_name"]
+
     def get_prep_lookup(self):
         if hasattr(self.rhs, "resolve_expression"):
             return super().get_prep_lookup()
