@@ -27,6 +27,18 @@ from _common import BenchEnvironment, args_without_database, loadavg, pg_reachab
 
 
 @contextlib.contextmanager
+def without_audit():
+    from zhili.core import audit
+
+    saved = list(audit._sinks)
+    audit._sinks.clear()
+    try:
+        yield
+    finally:
+        audit._sinks[:] = saved
+
+
+@contextlib.contextmanager
 def without_machinery():
     from zhili.core import audit, permissions
     from zhili.core.api import permissions as api_permissions
@@ -86,7 +98,7 @@ def run(database: str, rounds: int, per_round: int) -> dict:
                 assert response.status_code == 200, response.content[:200]
             return times
 
-        with_times, without_times = [], []
+        with_times, without_times, restrict_only = [], [], []
         timed()  # warm-up
         with without_machinery():
             timed()
@@ -95,6 +107,8 @@ def run(database: str, rounds: int, per_round: int) -> dict:
             with_times += timed()
             with without_machinery():
                 without_times += timed()
+            with without_audit():
+                restrict_only += timed()
         audited = AuditEvent.objects.count() - events_before
         rows_with = len(client.get(url).json()["results"])
         with without_machinery():
@@ -106,6 +120,7 @@ def run(database: str, rounds: int, per_round: int) -> dict:
             "with_ms": with_ms,
             "without_ms": without_ms,
             "overhead_pct": (with_ms / without_ms - 1) * 100,
+            "restriction_only_ms": statistics.median(restrict_only) * 1000,
             "requests_each": len(with_times),
             "audit_events_written": audited,
             "rows": [rows_with, rows_without],
@@ -134,6 +149,7 @@ def main() -> None:
         [
             ["with restriction + audit", f"{r['with_ms']:.2f}", r["rows"][0]],
             ["without (same view)", f"{r['without_ms']:.2f}", r["rows"][1]],
+            ["restriction only (audit sink off)", f"{r['restriction_only_ms']:.2f}", ""],
             ["overhead", f"{r['overhead_pct']:+.1f} %", "target <= 10 %"],
         ],
     )
