@@ -130,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zhili",
         description="智理 Zhili digital governance platform. Any other subcommand is passed to Django's "
-        "management commands (e.g. `zhili createsuperuser`, `zhili shell`).",
+        "management commands (e.g. `zhili createsuperuser`, `zhili shell`, `zhili audit verify` to check "
+        "the audit hash chain, `zhili keys rotate` to rotate the field encryption key).",
         epilog="Environment: ZHILI_DATA (data folder), DATABASE_URL, ZHILI_ALLOWED_HOSTS, TIME_ZONE. "
         "See README.",
     )

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "zhili.cases",
     "zhili.iot",
     "zhili.environment",
+    "zhili.system",
+    "zhili.audit",
 ]
 
 MIDDLEWARE = [
@@ -59,15 +61,23 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "zhili.system.middleware.RequestActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "zhili.core.middleware.LoginRequiredMiddleware",
+    "zhili.accounts.middleware.SessionSecurityMiddleware",
     "zhili.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "zhili.accounts.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "zhili.urls"
 WSGI_APPLICATION = "zhili.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # Permissions from roles (R-10.3-rbac) and direct grants, cached; authorises only, first.
+    "zhili.system.backends.RoleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -123,10 +133,21 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Profile "mlps" or "asvs" (ZHILI_PASSWORD_PROFILE): length, classes, common lists, history.
+    {"NAME": "zhili.accounts.policy.PolicyValidator"},
 ]
+# Sign-in, session and 2FA settings; defaults and meaning in zhili/accounts/conf.py (R-10.3-ident).
+ZHILI_AUTH = {
+    "PASSWORD_PROFILE": os.environ.get("ZHILI_PASSWORD_PROFILE", "mlps"),
+    "SESSION_IDLE_MINUTES": int(os.environ.get("ZHILI_SESSION_IDLE_MINUTES", "30")),
+    "SESSION_ABSOLUTE_HOURS": int(os.environ.get("ZHILI_SESSION_ABSOLUTE_HOURS", "12")),
+    "LOCKOUT_FAILURES": int(os.environ.get("ZHILI_LOCKOUT_FAILURES", "5")),
+    "LOCKOUT_MINUTES": int(os.environ.get("ZHILI_LOCKOUT_MINUTES", "15")),
+    "SELF_REGISTRATION": env_bool("ZHILI_SELF_REGISTRATION", True),
+    "WEBAUTHN_RP_ID": os.environ.get("ZHILI_WEBAUTHN_RP_ID", ""),
+    "CLIENT_CERT_HEADER": os.environ.get("ZHILI_CLIENT_CERT_HEADER", ""),
+    "CLIENT_CERT_VERIFY_HEADER": os.environ.get("ZHILI_CLIENT_CERT_VERIFY_HEADER", ""),
+}
 
 # Internationalisation: Simplified Chinese by default, English switchable (R-0-i18n).
 LANGUAGE_CODE = "zh-hans"
@@ -154,6 +175,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 ZHILI_IMPORT_MAX_BYTES = int(os.environ.get("ZHILI_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 
 SESSION_COOKIE_HTTPONLY = True
+# The absolute session limit; the idle limit is checked per request (zhili.accounts.sessions).
+SESSION_COOKIE_AGE = int(os.environ.get("ZHILI_SESSION_ABSOLUTE_HOURS", "12")) * 3600
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("ZHILI_SECURE_COOKIES", False)
@@ -166,7 +189,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 if env_bool("ZHILI_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = True
+# The browsers' HSTS preload list is for public domains; an intranet host name cannot join it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -185,6 +211,15 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DATETIME_FORMAT": "iso-8601",
     "EXCEPTION_HANDLER": "zhili.core.api.exceptions.exception_handler",
+    # Rate limits per client address (anonymous) and per user; 429 with Retry-After beyond them.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("ZHILI_API_RATE_ANON", "600/min"),
+        "user": os.environ.get("ZHILI_API_RATE_USER", "6000/min"),
+    },
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -200,6 +235,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The schema describes every endpoint: signed-in users only (R-10.3-rbac).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 LOGGING = {

@@ -3,6 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from zhili.accounts import api as accounts_api
 from zhili.core.api.viewsets import api_urls
 from zhili.core.views import system
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("open311/v2/", include("zhili.cases.open311_urls")),
     path("iot/", include("zhili.iot.urls")),
     path("environment/", include("zhili.environment.urls")),
+    path("system/", include("zhili.system.urls")),
+    path("audit/", include("zhili.audit.urls")),
     path("search/", system.search, name="search"),
     path("system/changes/", system.change_log, name="change_log"),
     path("system/conformance/", system.conformance, name="conformance"),
@@ -26,6 +29,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/cases/workflow/", include("zhili.cases.api_urls")),
+    path("api/accounts/", include(accounts_api.urls())),
     path("api/", include(api_urls())),
 ]
 

@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from zhili.accounts import signals  # noqa: F401
+        from zhili.accounts import register, schema, signals  # noqa: F401

@@ -77,7 +77,19 @@ def record_change(
         postchange_data=postchange,
         message=message,
     )
-    audit.emit(f"data.{action}", user=user, obj=obj, details={"change_id": record.pk, "message": message})
+    details = {"change_id": record.pk, "message": message}
+    # The audit stream carries the (masked) before/after itself, so it stands alone (R-10.3-audit).
+    if prechange is not None and postchange is not None:
+        details["changed"] = {
+            key: [prechange.get(key), value]
+            for key, value in postchange.items()
+            if prechange.get(key) != value
+        }
+    elif postchange is not None:
+        details["after"] = postchange
+    elif prechange is not None:
+        details["before"] = prechange
+    audit.emit(f"data.{action}", user=user, obj=obj, details=details)
     return record
 
 

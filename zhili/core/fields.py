@@ -43,6 +43,97 @@ class SensitiveCharField(models.CharField):
         kwargs["mask"] = self.mask
         return name, path, args, kwargs
 
+    # -- encryption at rest (zhili.core.crypto): ``max_length`` limits the plaintext; the
+    # column is text because the ciphertext is longer.
+    def db_type(self, connection):
+        return connection.data_types["TextField"] % {}
+
+    def cast_db_type(self, connection):
+        return self.db_type(connection)
+
+    def get_prep_value(self, value):
+        from zhili.core import crypto
+
+        value = super().get_prep_value(value)
+        if value is None or value == "" or crypto.is_encrypted(value):
+            return value
+        return crypto.encrypt(str(value))
+
+    def from_db_value(self, value, expression, connection):
+        from zhili.core import crypto
+
+        return crypto.decrypt(value)
+
+
+class _SensitiveLookupMixin:
+    """Equality on an encrypted column: compare with the stored forms under every key.
+
+    ``exact``, ``iexact``, ``in`` and the text searches (``contains`` & co., which can only
+    match a whole value here) all become ``IN (<stored forms>)``.
+    """
+
+    case_variants = False
+
+    def _stored_forms(self, values):
+        from zhili.core import crypto
+
+        forms = []
+        for value in values:
+            if value is None:
+                continue
+            text = str(value).strip() if self.case_variants else str(value)
+            variants = {text, text.upper(), text.lower()} if self.case_variants else {text}
+            for variant in variants:
+                for form in crypto.encrypt_all_keys(variant):
+                    if form not in forms:
+                        forms.append(form)
+        return forms
+
+
+class SensitiveIn(_SensitiveLookupMixin, models.lookups.In):
+    lookup_name = "in"
+
+    def process_lhs(self, compiler, connection, lhs=None):
+        # The plain column: no UPPER()/LIKE casts of iexact/contains (PostgreSQL adds them).
+        self.__dict__["lookup_name"] = "in"
+        try:
+            return super().process_lhs(compiler, connection, lhs)
+        finally:
+            del self.__dict__["lookup_name"]
+
+    def get_prep_lookup(self):
+        if hasattr(self.rhs, "resolve_expression"):
+            return super().get_prep_lookup()
+        return self._stored_forms(self.rhs) or [None]
+
+
+def _equality_lookup(name: str, case_variants: bool):
+    class Lookup(SensitiveIn):
+        lookup_name = name
+
+        def get_prep_lookup(self):
+            if hasattr(self.rhs, "resolve_expression"):
+                return super(SensitiveIn, self).get_prep_lookup()
+            self.case_variants = case_variants
+            return self._stored_forms([self.rhs]) or [None]
+
+    Lookup.__name__ = f"Sensitive{name.title().replace('_', '')}"
+    return Lookup
+
+
+for _name, _ci in (
+    ("exact", False),
+    ("iexact", True),
+    ("contains", False),
+    ("icontains", True),
+    ("startswith", False),
+    ("istartswith", True),
+    ("endswith", False),
+    ("iendswith", True),
+):
+    SensitiveCharField.register_lookup(_equality_lookup(_name, _ci))
+SensitiveCharField.register_lookup(SensitiveIn)
+
 
 def parse_geometry(value) -> BaseGeometry | None:
     """Return a Shapely geometry from GeoJSON text/dict, WKT or a geometry; None if empty.

@@ -603,6 +603,11 @@ def export_rows(entry, queryset, user):
     """Yield the header row then one row per object, as text a person and a re-import can read."""
     fields = export_columns(entry)
     unmask = can_unmask(user, entry.model)
+    sensitive = [f.name for f in fields if getattr(f, "is_sensitive", False)]
+    if unmask and sensitive:
+        audit.emit(
+            "data.unmask", user=user, details={"model": entry.label, "via": "export", "fields": sensitive}
+        )
     yield [str(f.verbose_name) for f in fields]
     relations = [f.name for f in fields if f.is_relation and not f.many_to_many]
     m2m = [f.name for f in fields if f.many_to_many]

@@ -10,12 +10,46 @@ fills it per role (all / unit and below / unit / self / custom) without touching
 from django.db.models import Model, Q, QuerySet
 
 _scope_providers = []
+_scope_paths: dict = {}
+_named_actions: dict = {}
 
 
 def add_scope_provider(provider) -> None:
     """Register ``provider(user, model, action) -> Q | None``; results are ANDed together."""
     if provider not in _scope_providers:
         _scope_providers.append(provider)
+
+
+def declare_scope(model, *, unit=None, grid=None, owner=None, reference: bool = False) -> None:
+    """Tell the data-scope layer how ``model`` rows relate to units, grids and their author.
+
+    ``unit``/``grid``/``owner`` are lookup paths to the owning department, the grid and the user
+    (e.g. ``grid="building__grid"``); ``reference=True`` marks reference data everyone who may view
+    the model sees whole (divisions, tags). Undeclared models are discovered automatically:
+    ``owner_unit``, a foreign key to places.Grid (directly or one hop away) and ``created_by``.
+    """
+    _scope_paths[model] = {"unit": unit, "grid": grid, "owner": owner, "reference": reference}
+
+
+def declared_scope(model) -> dict | None:
+    return _scope_paths.get(model)
+
+
+def declare_actions(model, actions: dict) -> None:
+    """Declare named actions of ``model`` beyond view/add/change/delete/import/export/unmask.
+
+    ``declare_actions(Case, {"approve": _("Approve"), "dispatch": _("Dispatch")})`` creates the
+    permissions ``<app>.approve_case`` … after migrate, so roles can grant them and views call
+    ``has_action(user, Case, "approve")``.
+    """
+    _named_actions.setdefault(model, {}).update(actions)
+
+
+def named_actions(model=None) -> dict:
+    """The declared named actions: of one model, or ``{model: {action: label}}`` for all."""
+    if model is not None:
+        return dict(_named_actions.get(model, {}))
+    return {m: dict(a) for m, a in _named_actions.items()}
 
 
 def perm_name(model, action: str) -> str:

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from zhili.core.fields import GeometryField
 from zhili.core.masking import is_sensitive, mask_value
-from zhili.core.permissions import can_unmask
 
 
 @dataclass
@@ -54,7 +53,9 @@ class Table:
 
     def __init__(self, entry, objects, user, fields=None, sort: str = ""):
         self.entry = entry
-        self.unmask = can_unmask(user, entry.model)
+        # Lists and search results always show masked values: clear values are read one record
+        # at a time on the detail page ("show", audited as data.unmask).
+        self.unmask = False
         self.sort = sort
         self.columns = []
         for name in fields or entry.get_list_fields():

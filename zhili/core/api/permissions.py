@@ -29,4 +29,7 @@ class ActionPermission(BasePermission):
         if model is None:
             return True
         action = getattr(view, "model_action", None) or METHOD_ACTIONS.get(request.method, "view")
-        return has_action(user, model, action)
+        if has_action(user, model, action):
+            return True
+        self.message = f"You may not {action} {model._meta.verbose_name_plural}."
+        return False

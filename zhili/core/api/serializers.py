@@ -13,6 +13,7 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.settings import api_settings
 
+from zhili.core import audit
 from zhili.core.fields import GeometryField, parse_geometry, validate_geometry
 from zhili.core.masking import is_sensitive, mask_value
 from zhili.core.models import BaseModel
@@ -198,6 +199,13 @@ class ModelSerializer(serializers.ModelSerializer):
         if request is not None and not self.context.get("_unmask_checked"):
             self.context["_unmask"] = can_unmask(request.user, model)
             self.context["_unmask_checked"] = True
+            if self.context["_unmask"] and sensitive_fields_of(model):
+                # Reading personal data in clear is audited, once per response (R-10.3-audit).
+                audit.emit(
+                    "data.unmask",
+                    user=request.user,
+                    details={"model": model._meta.label_lower, "via": "api", "path": request.path},
+                )
         if not self.context.get("_unmask"):
             for f in sensitive_fields_of(model):
                 if f.name in data:

@@ -1,6 +1,7 @@
 """The REST viewset every registered model gets, and the router that collects them."""
 
 from django.db import transaction
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import parsers, serializers, viewsets
 from rest_framework.decorators import action
@@ -92,7 +93,8 @@ class EntryViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         request={"multipart/form-data": ImportUploadSerializer},
-        responses={200: ImportReportSerializer, 400: ImportReportSerializer},
+        # 400: the report of failing rows, or field errors ({"file": [...]}) for an unreadable file
+        responses={200: ImportReportSerializer, 400: OpenApiTypes.OBJECT},
     )
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[parsers.MultiPartParser])
     def import_file(self, request):

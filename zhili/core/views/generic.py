@@ -125,9 +125,11 @@ class ObjectDetailView(EntryView):
 
     def get(self, request, pk):
         obj = self.get_object()
+        # Sensitive values are masked here too; holders of the unmask action get a "show"
+        # button per value, whose read is audited (data.unmask, R-10.3-rbac).
         unmask = can_unmask(request.user, self.entry.model)
         fields = [
-            (f.verbose_name, *display_value(obj, f, unmask=unmask))
+            (f.verbose_name, *display_value(obj, f), unmask_url(obj, f) if unmask else None, f.name)
             for f in [*self.entry.data_fields(), *self.entry.meta.many_to_many]
         ]
         base = [
@@ -182,6 +184,12 @@ class ObjectEditView(EntryView):
             try:
                 obj = save_form(form, request.user, self.action)
             except PermissionsViolation:
+                audit.emit(
+                    "access.denied",
+                    user=request.user,
+                    success=False,
+                    details={"model": self.entry.label, "action": self.action, "reason": "out_of_scope"},
+                )
                 form.add_error(None, _("The record would fall outside your data scope; nothing was saved."))
             except IntegrityError as exc:
                 form.add_error(
@@ -191,6 +199,20 @@ class ObjectEditView(EntryView):
                 messages.success(request, _("Saved %(object)s.") % {"object": obj})
                 return HttpResponseRedirect(obj.get_absolute_url())
         return render(request, self.template_name, self.context(form=form, object=obj), status=400)
+
+
+def unmask_url(obj, field) -> str | None:
+    """URL that reveals one sensitive value of ``obj`` (None for other fields or empty values)."""
+    from django.urls import NoReverseMatch, reverse
+
+    from zhili.core.masking import is_sensitive
+
+    if not is_sensitive(field) or not getattr(obj, field.name, None):
+        return None
+    try:
+        return reverse("system:unmask", args=[obj._meta.label_lower, obj.pk, field.name])
+    except NoReverseMatch:
+        return None
 
 
 def save_form(form, user, action: str):

@@ -57,6 +57,8 @@ def sign_in(page, base):
 
 @pytest.mark.req("R-0-elements", "R-11.1")
 def test_sign_in_dashboard_map_list_filter_detail(live_server, town, browser):
+    from playwright.sync_api import expect
+
     page = browser.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -68,7 +70,8 @@ def test_sign_in_dashboard_map_list_filter_detail(live_server, town, browser):
     page.wait_for_selector("table.object-table")
     assert page.locator("table.object-table tbody tr").count() == 2
     page.select_option("#id_grid", str(town["grid_a"].pk))
-    page.wait_for_function("document.querySelectorAll('table.object-table tbody tr').length === 1")
+    # A locator assertion, not wait_for_function: the page's CSP (script-src 'self') forbids eval.
+    expect(page.locator("table.object-table tbody tr")).to_have_count(1)
     assert "张晓燕" in page.inner_text("table.object-table")
     assert re.search(r"grid=\d+", page.url)
     page.click("table.object-table tbody tr a")
