@@ -18,6 +18,7 @@ import json
 import openpyxl
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 
@@ -239,7 +240,9 @@ class RegisteredModelTests(TestCase):
         self.assertTrue(all(o.data_source == "import" for o in created))
         self.assertEqual(
             ChangeRecord.objects.filter(
-                action=ChangeAction.CREATE, object_id__in=[str(o.pk) for o in created]
+                action=ChangeAction.CREATE,
+                content_type=ContentType.objects.get_for_model(self.model),
+                object_id__in=[str(o.pk) for o in created],
             ).count(),
             len(rows),
         )

@@ -6,12 +6,15 @@ import json
 
 import shapely
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.settings import api_settings
+from shapely.geometry.base import BaseGeometry
 
 from zhili.core import audit
 from zhili.core.fields import GeometryField, parse_geometry, validate_geometry
@@ -36,7 +39,11 @@ class GeoJSONField(serializers.Field):
         super().__init__(*args, **kwargs)
 
     def to_representation(self, value):
-        return json.loads(shapely.to_geojson(value)) if value is not None else None
+        if value is None or value == "":
+            return None
+        if not isinstance(value, BaseGeometry):
+            value = parse_geometry(value)  # e.g. GeoJSON text assigned but not yet read back
+        return json.loads(shapely.to_geojson(value))
 
     def to_internal_value(self, data):
         try:
@@ -48,8 +55,29 @@ class GeoJSONField(serializers.Field):
         return geom
 
 
+class BoundedDateTimeField(serializers.DateTimeField):
+    """A date and time between 1900 and 2199 (the years a governance record can have).
+
+    Earlier years are typing errors, and in Asia/Shanghai they would come back with the
+    local mean time offset (+08:05:43), which is not an RFC 3339 time.
+    """
+
+    default_error_messages = {"year": _("The year must be between 1900 and 2199.")}
+
+    def to_internal_value(self, value):
+        result = super().to_internal_value(value)
+        if not 1900 <= result.year <= 2199:
+            self.fail("year")
+        return result
+
+
 class ModelSerializer(serializers.ModelSerializer):
     """Base for app serializers: runs the model's ``clean()`` and masks sensitive fields."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: BoundedDateTimeField,
+    }
 
     display = serializers.SerializerMethodField()
 
@@ -60,7 +88,8 @@ class ModelSerializer(serializers.ModelSerializer):
         if isinstance(model_field, GeometryField):
             return GeoJSONField, {
                 "geom_types": model_field.geom_types,
-                "required": False,
+                # A geometry the model requires is required on create (PATCH stays partial).
+                "required": not (model_field.null or model_field.blank or model_field.has_default()),
                 "allow_null": model_field.null,
             }
         return super().build_standard_field(field_name, model_field)

@@ -35,11 +35,23 @@ def browser():
         browser.close()
 
 
+def wait_until(page, expression: str, timeout_s: float = 30) -> None:
+    """Poll a JavaScript expression until it is true. Not ``wait_for_function``: Playwright
+    evaluates its predicate with eval, which the pages' CSP (script-src 'self') forbids."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)
+
+
 def move_map(page, lat, lon, zoom):
     """Set the view and wait until the layers of the new view are loaded and drawn."""
     before = page.get_attribute("#geo-map", "data-refreshes") or "0"
     page.evaluate(f"window.zhiliMap.setView([{lat}, {lon}], {zoom})")
-    page.wait_for_function(f"(document.getElementById('geo-map').dataset.refreshes || '0') !== '{before}'")
+    wait_until(page, f"(document.getElementById('geo-map').dataset.refreshes || '0') !== '{before}'")
     page.wait_for_timeout(200)
 
 
@@ -65,9 +77,7 @@ def test_map_toggle_layer_click_building_shows_residents(live_server, town, brow
     page.check("#lyr-places\\.road")
     page.uncheck("#lyr-places\\.grid")
     assert not page.is_checked("#lyr-places\\.grid")
-    page.wait_for_function(
-        "document.querySelector(\"[data-layer-count='places.building']\").textContent === '15'"
-    )
+    wait_until(page, "document.querySelector(\"[data-layer-count='places.building']\").textContent === '15'")
     # Zoom to the first building and click its centre.
     move_map(page, 30.205, 119.905, 18)
     box = page.locator("#geo-map").bounding_box()
@@ -107,7 +117,7 @@ def test_buffer_selection_results_table_and_measure(live_server, town, browser):
     page.select_option("#geo-q-field", "code")
     page.fill("#geo-q-value", town["east_buildings"][0].code)
     page.click("#geo-q-run")
-    page.wait_for_function("document.querySelectorAll('#geo-results tbody tr').length === 1")
+    wait_until(page, "document.querySelectorAll('#geo-results tbody tr').length === 1")
     assert not page.is_disabled("#geo-export-btn")
     # Measure a distance of two clicks 200 px apart at zoom 15.
     page.click("[data-mode=measure-line]")
@@ -134,9 +144,9 @@ def test_village_focus_view_filters_household_types(live_server, town, floating_
     page.wait_for_selector("#geo-map[data-loaded=true]")
     page.click("#tab-village-btn")
     page.select_option("#geo-village", str(town["village"].pk))
-    page.wait_for_function("document.getElementById('geo-map').dataset.village === '15'")
+    wait_until(page, "document.getElementById('geo-map').dataset.village === '15'")
     page.select_option("#geo-household-type", "floating")
-    page.wait_for_function("document.getElementById('geo-map').dataset.village === '1'")
+    wait_until(page, "document.getElementById('geo-map').dataset.village === '1'")
     assert "1" in page.inner_text("#geo-village-summary")
     assert errors == []
 

@@ -267,7 +267,9 @@ def test_alarm_actions_over_the_api_with_a_token(client, django_user_model):
     alarm = Alarm.objects.get()
     handler = django_user_model.objects.create_user("api_handler", password="x")
     handler.user_permissions.add(*Permission.objects.filter(codename__in=["view_alarm", "acknowledge_alarm"]))
-    _, key = create_token(handler, "alarm handler", expires_at=timezone.now() + timezone.timedelta(days=1))
+    _, key = create_token(
+        handler, "alarm handler", scopes=("write",), expires_at=timezone.now() + timezone.timedelta(days=1)
+    )
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
     url = reverse("iot:api_alarm_acknowledge", args=[alarm.pk])
     assert client.post(url).status_code in (401, 403)
