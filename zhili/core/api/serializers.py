@@ -226,7 +226,12 @@ class ModelSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         model = self.Meta.model
         if request is not None and not self.context.get("_unmask_checked"):
-            self.context["_unmask"] = can_unmask(request.user, model)
+            # Clear values only on request (``?unmask=true``), like the "show" button of a page:
+            # least disclosure by default, and no audit write for every plain list request.
+            asked = str(request.query_params.get("unmask", "") if hasattr(request, "query_params") else "")
+            self.context["_unmask"] = asked.lower() in ("1", "true", "yes") and can_unmask(
+                request.user, model
+            )
             self.context["_unmask_checked"] = True
             if self.context["_unmask"] and sensitive_fields_of(model):
                 # Reading personal data in clear is audited, once per response (R-10.3-audit).

@@ -84,7 +84,12 @@ def test_sensitive_fields_are_masked_without_the_unmask_permission(client, worke
     assert resident.id_number not in client.get(f"/people/resident/{resident.pk}/").content.decode()
     worker.user_permissions.add(Permission.objects.get(codename="unmask_resident"))
     client.force_login(type(worker).objects.get(pk=worker.pk))
-    assert client.get(f"/api/people/residents/{resident.pk}/").json()["phone"] == "13812345678"
+    url = f"/api/people/residents/{resident.pk}/"
+    assert client.get(url).json()["phone"] == "138****5678"  # clear values only when asked for
+    assert client.get(url, {"unmask": "true"}).json()["phone"] == "13812345678"
+    worker.user_permissions.remove(Permission.objects.get(codename="unmask_resident"))
+    client.force_login(type(worker).objects.get(pk=worker.pk))
+    assert client.get(url, {"unmask": "true"}).json()["phone"] == "138****5678"  # asking is not enough
 
 
 def test_navigation_shows_only_permitted_pages(client, worker):
