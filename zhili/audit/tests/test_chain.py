@@ -178,6 +178,11 @@ def test_truncated_tail_is_detected(checkpoint_file):
 
 
 def test_prune_archives_then_deletes_and_the_chain_still_verifies(tmp_path):
+    if connection.vendor == "postgresql":
+        pytest.skip(
+            "needs events older than 180 days by the database clock: PostgreSQL's retention-floor "
+            "trigger refuses to delete younger ones (test_prune_cannot_cut_into_the_retention_period)"
+        )
     before = len(emit_some(3))
     # retention never goes below 180 days: nothing recent is pruned even when asked for 1 day
     assert store.prune(days=1)["archived"] == 0
@@ -193,6 +198,35 @@ def test_prune_archives_then_deletes_and_the_chain_still_verifies(tmp_path):
     assert list(AuditEvent.objects.values_list("event_type", flat=True)) == ["audit.prune"]
     audit.emit("after.prune")
     call_command("audit", "verify")
+
+
+def test_prune_cannot_cut_into_the_retention_period():
+    """Even with a wrong clock in the application, PostgreSQL keeps the last 180 days."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the retention floor is a PostgreSQL trigger (a SQLite file is the application's own)")
+    count = len(emit_some(3))
+    with pytest.raises(DatabaseError):
+        store.prune(now=timezone.now() + timedelta(days=400))
+    assert AuditEvent.objects.count() == count
+    call_command("audit", "verify")
+
+
+def test_on_postgresql_not_even_the_maintenance_permit_removes_recent_events():
+    """The application's own role can set the permit; inside the retention period it is useless."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the retention floor is a PostgreSQL trigger (a SQLite file is the application's own)")
+    last = emit_some(2)[-1]
+    for change in (lambda q: q.delete(), lambda q: q.update(event_type="forged")):
+        with pytest.raises(DatabaseError), transaction.atomic(), store.maintenance_permit():
+            change(AuditEvent.objects.filter(id=last))
+    assert AuditEvent.objects.filter(id=last).exclude(event_type="forged").exists()
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        store.maintenance_permit(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM audit_auditevent")
 
 
 def test_failed_sign_ins_raise_a_security_notice(settings, django_user_model):
