@@ -62,7 +62,9 @@ def build_iot_demo(town, write):
     ]
     if not grids:
         grids = [town.grid] if town.grid.geometry is not None else []
-    now = timezone.now()
+    # History ends at the start of the current hour, so that two builds within the hour write
+    # exactly the same readings (the demo is deterministic; `zhili simulate` carries on from here).
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
     devices = []
     with transaction.atomic():
         for device_type, count, label in PLAN:
