@@ -14,6 +14,7 @@ Later apps add thematic maps and linked records with one call each (see docs/dev
     layers.add_related("places.building", _("Residents"), "people.resident", "house__building")
 """
 
+import abc
 import hashlib
 from dataclasses import dataclass, field
 
@@ -124,19 +125,20 @@ class BadFilter(ValueError):
     """A filter names an unknown attribute or carries a value of the wrong type."""
 
 
-class FeatureSource:
-    """The contract every layer's data follows. Subclass it for external data."""
+class FeatureSource(abc.ABC):
+    """The contract every layer's data follows. Subclass it for external data (a WFS, a file)."""
 
     geometry_types: tuple = ()
 
+    @abc.abstractmethod
     def fields(self) -> list[Attribute]:
-        raise NotImplementedError
+        """The layer's attributes."""
 
+    @abc.abstractmethod
     def query(
         self, user, *, bbox=None, filters=None, ids=None, offset=0, limit=None, hits_only=False, public=False
     ):
         """Return a FeatureResult; ``filters`` is a ``Q`` over attribute names (see ``build_q``)."""
-        raise NotImplementedError
 
     def get(self, user, fid, public=False) -> Feature | None:
         result = self.query(user, ids=[fid], limit=1, public=public)
