@@ -4,7 +4,8 @@ Fills a fresh database with N residents (raw inserts in chunks of 10,000, one tr
 chunk; ~40 grids per 15,000 residents; 10 tags on ~5 % of residents), starts
 ``python -m zhili.cli up --no-demo`` on 127.0.0.1, signs in through /accounts/login/ and
 loads ``/api/people/residents/?grid=<id>&tags=<id>&page_size=50`` (rotating grids and tags)
-with wrk (or a Python keep-alive thread pool when wrk is missing) at --concurrency, then at
+as --users signed-in users (so that the per-user API rate limit, 6,000/min by default, is in force
+but not hit: one user alone is not a town's load) with wrk (or a Python keep-alive thread pool when wrk is missing) at --concurrency, then at
 32 against the server's own configuration (one worker per core, 6 threads each; on PostgreSQL a
 pool of 10 shared by the workers).
 
@@ -190,6 +191,11 @@ def fill_database(residents: int, seed: int = 2700) -> dict:
             )
             # What autovacuum does after a bulk load; without statistics the planner guesses.
             cursor.execute("VACUUM ANALYZE")
+    else:
+        # What `zhili up` does when it starts (zhili/core/dbstats.py); SQLite never does it alone.
+        from zhili.core.dbstats import refresh_statistics
+
+        refresh_statistics()
     return {
         "residents": residents,
         "grids": n_grids,
@@ -306,6 +312,7 @@ def analyse_queries(sample_paths: list[str], repeats: int = 30) -> dict:
 
 WRK_LUA = r"""
 local paths = {%(paths)s}
+local sessions = {%(sessions)s}
 local threads = {}
 counter = 0
 non200 = 0
@@ -322,7 +329,8 @@ end
 
 function request()
   counter = counter + 1
-  return wrk.format("GET", paths[(counter %% #paths) + 1])
+  local cookie = "sessionid=" .. sessions[(counter %% #sessions) + 1]
+  return wrk.format("GET", paths[(counter %% #paths) + 1], {["Cookie"] = cookie})
 end
 
 function response(status, headers, body)
@@ -344,10 +352,11 @@ end
 """
 
 
-def run_wrk(port: int, session: str, paths: list[str], concurrency: int, seconds: float) -> dict:
+def run_wrk(port: int, sessions: list[str], paths: list[str], concurrency: int, seconds: float) -> dict:
     lua_paths = ",".join(json.dumps(p) for p in paths)
+    lua_sessions = ",".join(json.dumps(s) for s in sessions)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(WRK_LUA % {"paths": lua_paths})
+        fh.write(WRK_LUA % {"paths": lua_paths, "sessions": lua_sessions})
         script = fh.name
     threads = max(1, min(2, concurrency))
     command = [
@@ -360,8 +369,6 @@ def run_wrk(port: int, session: str, paths: list[str], concurrency: int, seconds
         "--latency",
         "-s",
         script,
-        "-H",
-        f"Cookie: sessionid={session}",
         f"http://{HOST}:{port}/",
     ]
     try:
@@ -387,7 +394,9 @@ def run_wrk(port: int, session: str, paths: list[str], concurrency: int, seconds
     }
 
 
-def run_python_load(port: int, session: str, paths: list[str], concurrency: int, seconds: float) -> dict:
+def run_python_load(
+    port: int, sessions: list[str], paths: list[str], concurrency: int, seconds: float
+) -> dict:
     """Keep-alive http.client connections in ``concurrency`` threads, bounded by ``seconds``."""
     import http.client
 
@@ -398,7 +407,7 @@ def run_python_load(port: int, session: str, paths: list[str], concurrency: int,
 
     def worker(index: int):
         conn = http.client.HTTPConnection(HOST, port, timeout=30)
-        headers = {"Cookie": f"sessionid={session}"}
+        headers = {"Cookie": f"sessionid={sessions[index % len(sessions)]}"}
         position = index * 997
         while time.monotonic() < deadline:
             path = paths[position % len(paths)]
@@ -471,13 +480,13 @@ class PgConnectionWatcher(threading.Thread):
         return self.maximum
 
 
-def load(port, session, paths, concurrency, seconds, use_wrk, dbname=None) -> dict:
+def load(port, sessions, paths, concurrency, seconds, use_wrk, dbname=None) -> dict:
     watcher = PgConnectionWatcher(dbname) if dbname else None
     if watcher:
         watcher.start()
     before = loadavg()
     runner = run_wrk if use_wrk else run_python_load
-    result = runner(port, session, paths, concurrency, seconds)
+    result = runner(port, sessions, paths, concurrency, seconds)
     result["concurrency"] = concurrency
     result["load_before"] = before
     result["load_after"] = loadavg()
@@ -528,7 +537,13 @@ def run(args) -> dict:
             f"{data['fill_and_analyze_seconds']:.1f} s)",
             flush=True,
         )
-        get_user_model().objects.create_superuser(USERNAME, password=PASSWORD)
+        first = get_user_model().objects.create_superuser(USERNAME, password=PASSWORD)
+        for number in range(2, args.users + 1):
+            # The same password hash: hashing once is enough for benchmark accounts.
+            get_user_model().objects.create(
+                username=f"{USERNAME}{number:02d}", password=first.password, is_superuser=True, is_staff=True
+            )
+        figures["users"] = args.users
         paths = rotation(data["grid_ids"], data["tag_ids"])
         figures.update(analyse_queries(paths))
         figures["plans"] = [[sql, plan] for sql, plan in figures["plans"]]
@@ -542,18 +557,22 @@ def run(args) -> dict:
         server = ZhiliServer(env.server_env(), port, extra_args=extra)
         try:
             figures["server_start_seconds"] = server.wait_ready(300)
-            browser = Browser(port)
-            session = browser.sign_in(USERNAME, PASSWORD)
-            status, _headers, body = browser.get(paths[0])
-            if status != 200 or "results" not in json.loads(body):
-                raise RuntimeError(f"GET {paths[0]} answered {status}: {body[:300]!r}")
-            browser.close()
+            sessions = []
+            for number in range(1, args.users + 1):
+                browser = Browser(port)
+                sessions.append(
+                    browser.sign_in(USERNAME if number == 1 else f"{USERNAME}{number:02d}", PASSWORD)
+                )
+                status, _headers, body = browser.get(paths[0])
+                if status != 200 or "results" not in json.loads(body):
+                    raise RuntimeError(f"GET {paths[0]} answered {status}: {body[:300]!r}")
+                browser.close()
             dbname = f"zhili_bench_{env.name}" if args.database == "postgresql" else None
-            load(port, session, paths, 4, min(3, args.seconds), use_wrk)  # warm-up, not reported
-            figures["main"] = load(port, session, paths, args.concurrency, args.seconds, use_wrk, dbname)
+            load(port, sessions, paths, 4, min(3, args.seconds), use_wrk)  # warm-up, not reported
+            figures["main"] = load(port, sessions, paths, args.concurrency, args.seconds, use_wrk, dbname)
             print(f"concurrency {args.concurrency}: {json.dumps(figures['main'])}", flush=True)
             figures["own_config"] = load(
-                port, session, paths, args.high_concurrency, args.seconds, use_wrk, dbname
+                port, sessions, paths, args.high_concurrency, args.seconds, use_wrk, dbname
             )
             print(f"concurrency {args.high_concurrency}: {json.dumps(figures['own_config'])}", flush=True)
         finally:
@@ -589,7 +608,8 @@ def report(all_figures: list[dict], args) -> None:
             )
     print_table(
         f"GET /api/people/residents/?grid=…&tags=…&page_size=50, {args.seconds:g} s per run, "
-        f"server threads {all_figures[0]['server_threads']}, load generator {all_figures[0]['load_generator']}",
+        f"server threads {all_figures[0]['server_threads']}, {all_figures[0]['users']} users, "
+        f"load generator {all_figures[0]['load_generator']}",
         [
             "database",
             "conc.",
@@ -685,6 +705,7 @@ def main(argv=None) -> int:
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--high-concurrency", type=int, default=32, help="the own-configuration run")
+    parser.add_argument("--users", type=int, default=32, help="signed-in users the requests rotate over")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--threads", type=int, default=None, help="server threads (default: zhili up's own)")
     parser.add_argument("--demo", action="store_true", help="fill with zhili.demo's build_demo (if present)")

@@ -269,6 +269,8 @@ ZHILI = {
     # "accept" (checksum and birth date still verified) or "reject". See docs/adr/0002.
     "ID_UNKNOWN_REGION": os.environ.get("ZHILI_ID_UNKNOWN_REGION", "accept"),
     "IMPORT_BATCH_SIZE": 2000,
+    # Rows SQLite's ANALYZE examines per index (0: all). See zhili/core/dbstats.py.
+    "SQLITE_ANALYSIS_LIMIT": int(os.environ.get("ZHILI_SQLITE_ANALYSIS_LIMIT", "0")),
     "IMPORT_MAX_ERRORS": 500,
     "CONFORMANCE_REPORT": os.environ.get("ZHILI_CONFORMANCE_REPORT", str(DATA_DIR / "conformance.json")),
     "MAP_CENTER": [119.96, 30.27],

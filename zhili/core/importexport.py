@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from zhili.core import audit
 from zhili.core.bulk import bulk_insert
 from zhili.core.changes import json_value, record_bulk_create
+from zhili.core.dbstats import refresh_statistics
 from zhili.core.fields import GeometryField, parse_geometry, validate_geometry
 from zhili.core.masking import is_sensitive, mask_value
 from zhili.core.models import DataSource
@@ -35,6 +36,8 @@ TRUE_WORDS = {"1", "true", "yes", "y", "是", "真", "√", "t"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "假", "×", "f"}
 LON_HEADERS = ("longitude", "经度")
 LAT_HEADERS = ("latitude", "纬度")
+# An import this large refreshes the table's planner statistics (see zhili/core/dbstats.py).
+STATISTICS_AFTER_ROWS = 1000
 
 
 class ImportFileError(Exception):
@@ -425,6 +428,9 @@ class Importer:
                 raise ImportFileError(_("The file has no data rows."))
             if not result.ok:
                 transaction.set_rollback(True)
+        if result.ok and result.created >= STATISTICS_AFTER_ROWS:
+            links = [f.remote_field.through._meta.db_table for f in self.model._meta.local_many_to_many]
+            refresh_statistics(self.model._meta.db_table, *links)
         return result
 
     def _convert(self, rownum, cells, result):

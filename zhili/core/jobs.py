@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import close_old_connections
 
 from zhili.core.context import request_context
+from zhili.core.dbstats import refresh_statistics_job
 
 logger = logging.getLogger("zhili.jobs")
 
@@ -73,3 +74,4 @@ def clear_expired_sessions():
 
 
 register_job("clear_expired_sessions", 3600, clear_expired_sessions)
+register_job("refresh_statistics", 3600, refresh_statistics_job)

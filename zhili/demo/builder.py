@@ -15,6 +15,7 @@ import shapely
 from django.db import transaction
 
 from zhili.accounts.models import User
+from zhili.core.dbstats import refresh_statistics
 from zhili.core.geo import length_m
 from zhili.demo import catalog, cleanup, names
 from zhili.demo import geometry as geo
@@ -78,6 +79,7 @@ def build_demo(
         write(f"  {hook.name}…")
         hook.build(town, write)
     counts = dict(sorted(town.counts.items()))
+    refresh_statistics()
     write(f"Demo town built in {time.monotonic() - started:.1f} s:")
     for label, count in counts.items():
         write(f"  {label:<32} {count:>10,}")

@@ -143,7 +143,12 @@ class Resident(BaseModel):
     class Meta(BaseModel.Meta):
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
-        indexes = [models.Index(fields=["grid", "status"]), models.Index(fields=["name"])]
+        indexes = [
+            # Lists are filtered by grid and shown newest first: the index gives both, so a page of
+            # "grid G with tag T" reads a grid's few hundred rows in order and stops at 50 matches.
+            models.Index(fields=["grid", "id"], name="people_resident_grid_id_order"),
+            models.Index(fields=["name"]),
+        ]
 
     def __str__(self):
         return self.name

@@ -172,7 +172,7 @@ class ModelSerializer(serializers.ModelSerializer):
                 plan.append((name, "date", attr))
             elif (
                 single
-                and kind is serializers.DateTimeField
+                and kind in (serializers.DateTimeField, BoundedDateTimeField)  # same output
                 and getattr(field, "format", None) is None
                 and api_settings.DATETIME_FORMAT.lower() == ISO_8601
                 and not hasattr(field, "timezone")

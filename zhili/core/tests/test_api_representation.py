@@ -29,3 +29,17 @@ def test_fast_representation_matches_drf(admin_user):
             serializer = serializer_class(context={"request": request})
             expected = serializers.ModelSerializer.to_representation(serializer, obj)
             assert serializer.fast_representation(obj) == dict(expected), entry.label
+
+
+def test_default_serializers_reuse_their_reading_plan():
+    """Built serializers never rebuild their fields to read: the plan is kept on the class.
+
+    DRF would build every field on every request; that was a fifth of a residents list request.
+    """
+    from zhili.people.models import Resident
+
+    serializer_class = build_serializer(registry.get(Resident))
+    plan = serializer_class()._representation_plan()
+    assert [name for name, how, _arg in plan if how == "drf"] == []
+    assert serializer_class.__dict__["_class_plan"] is plan
+    assert serializer_class()._representation_plan() is plan
