@@ -8,6 +8,9 @@ caller knows every new primary key for many-to-many rows and change records with
 so values are stored exactly as the ORM would store them.
 """
 
+import datetime
+import operator
+
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import fields as django_fields
 from django.utils import timezone
@@ -79,9 +82,23 @@ def value_preparers(fields: list[models.Field], conn) -> list:
     for field in fields:
         if _is_plain(field):
             preparers.append(None)
+        elif hasattr(field, "bulk_preparer"):
+            preparers.append(field.bulk_preparer(conn))
+        elif type(field) is django_fields.DateField:
+            preparers.append(_date_preparer(field, conn))
         else:
             preparers.append(lambda value, f=field: f.get_db_prep_save(value, conn))
     return preparers
+
+
+def _date_preparer(field, conn):
+    """A date goes straight to the backend's adapter (what ``DateField.get_db_prep_save`` ends in)."""
+    adapt = conn.ops.adapt_datefield_value
+
+    def prepare(value):
+        return adapt(value) if type(value) is datetime.date else field.get_db_prep_save(value, conn)
+
+    return prepare
 
 
 def needs_pre_save(field: models.Field) -> bool:
@@ -101,28 +118,34 @@ def bulk_insert(objs: list[models.Model]) -> None:
     conn = connections[DEFAULT_DB_ALIAS]
     fields = [f for f in model._meta.concrete_fields if not f.generated]
     now = timezone.now()
-    steps = []
-    for f, prep in zip(fields, value_preparers(fields, conn), strict=True):
+    # Plain values are read in one C call per row (itemgetter); only the few fields that are
+    # stamped, computed on save or converted (dates, encrypted text) are then patched in.
+    attnames = [f.attname for f in fields]
+    read_row = operator.itemgetter(*attnames) if len(attnames) > 1 else lambda data: (data[attnames[0]],)
+    stamped, patches = [], []
+    for index, (f, prep) in enumerate(zip(fields, value_preparers(fields, conn), strict=True)):
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            steps.append((f.attname, None, now if prep is None else prep(now), True))
-        else:
-            steps.append((f.attname, f if needs_pre_save(f) else None, prep, False))
+            stamped.append((index, f.attname, now if prep is None else prep(now)))
+        elif needs_pre_save(f) or prep is not None:
+            patches.append((index, f.attname, f if needs_pre_save(f) else None, prep))
     for obj, pk in zip(objs, reserve_ids(model, len(objs)), strict=True):
         obj.pk = pk
     rows = []
+    alias = conn.alias
     for obj in objs:
         data = obj.__dict__
-        row = []
-        for attname, pre_save_field, prep, constant in steps:
-            if constant:
-                data[attname] = now
-                row.append(prep)
-                continue
-            value = pre_save_field.pre_save(obj, True) if pre_save_field is not None else data[attname]
-            row.append(value if prep is None else prep(value))
+        for _index, attname, _value in stamped:
+            data[attname] = now
+        row = list(read_row(data))
+        for index, _attname, value in stamped:
+            row[index] = value
+        for index, _attname, pre_save_field, prep in patches:
+            value = pre_save_field.pre_save(obj, True) if pre_save_field is not None else row[index]
+            row[index] = value if prep is None else prep(value)
         rows.append(row)
-        obj._state.adding = False
-        obj._state.db = conn.alias
+        state = obj._state
+        state.adding = False
+        state.db = alias
     with conn.cursor() as cursor:
         cursor.executemany(insert_sql(model, fields), rows)
 

@@ -159,10 +159,14 @@ class _Sm4Siv:
         ecb = getattr(self._local, "ecb", None)
         if ecb is None:
             ecb = self._local.ecb = Cipher(algorithms.SM4(self.enc), modes.ECB()).encryptor()
-        counter = int.from_bytes(iv, "big")
-        blocks = b"".join(
-            ((counter + i) & _MASK128).to_bytes(16, "big") for i in range((len(data) + 15) // 16)
-        )
+        count = (len(data) + 15) // 16
+        if count <= 1:
+            blocks = iv  # the first counter block is the IV itself
+        elif count == 2:
+            blocks = iv + ((int.from_bytes(iv, "big") + 1) & _MASK128).to_bytes(16, "big")
+        else:
+            counter = int.from_bytes(iv, "big")
+            blocks = iv + b"".join(((counter + i) & _MASK128).to_bytes(16, "big") for i in range(1, count))
         stream = ecb.update(blocks)[: len(data)]
         return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(data), "big")
 

@@ -64,6 +64,17 @@ class SensitiveCharField(models.CharField):
 
         return crypto.decrypt(value)
 
+    def bulk_preparer(self, connection):
+        """Return what ``get_db_prep_save`` does, short-cut for plain text (bulk inserts)."""
+        from zhili.core import crypto
+
+        def prepare(value):
+            if type(value) is str and value and not value.startswith(crypto.PREFIX):
+                return crypto.encrypt(value)
+            return self.get_db_prep_save(value, connection)
+
+        return prepare
+
 
 class _SensitiveLookupMixin:
     """Equality on an encrypted column: compare with the stored forms under every key.

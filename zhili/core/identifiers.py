@@ -19,8 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
 
-ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
+ID_PATTERN = re.compile(r"^\d{17}[\dX]$", re.ASCII)  # ASCII digits only (not "１" or "١")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_WEIGHTS_ZERO = 48 * sum(ID_WEIGHTS)
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 USCC_PATTERN = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}$")
@@ -28,7 +29,8 @@ USCC_PATTERN = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}$
 
 def id_check_char(first17: str) -> str:
     """Return the ISO 7064 MOD 11-2 check character of the first 17 digits."""
-    total = sum(map(operator.mul, map(int, first17), ID_WEIGHTS))
+    # The ASCII codes of the digits, less 48 ("0") per weight: no int() per character.
+    total = sum(map(operator.mul, first17.encode(), ID_WEIGHTS)) - _ID_WEIGHTS_ZERO
     value = (12 - total % 11) % 11
     return "X" if value == 10 else str(value)
 

@@ -29,7 +29,7 @@ from zhili.core.dbstats import refresh_statistics
 from zhili.core.fields import GeometryField, parse_geometry, validate_geometry
 from zhili.core.masking import is_sensitive, mask_value
 from zhili.core.models import DataSource
-from zhili.core.permissions import can_unmask, restrict
+from zhili.core.permissions import can_unmask, has_action, scope_filter
 
 LIST_SEPARATORS = re.compile(r"[,，;；、]")
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "真", "√", "t"}
@@ -209,7 +209,17 @@ def _choice_map(field_obj) -> dict[str, object]:
     return mapping
 
 
+def _is_blank_row(cells) -> bool:
+    """True if every cell is empty or whitespace (a loop: this runs once per imported row)."""
+    for cell in cells:  # noqa: SIM110 (a plain loop costs a fifth of all() over a generator)
+        if cell is not None and (type(cell) is not str or cell.strip()):
+            return False
+    return True
+
+
 def _as_text(value) -> str:
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -281,7 +291,10 @@ class ColumnConverter:
 
     def __call__(self, raw):
         f = self.field
-        text = raw if isinstance(raw, datetime.date | datetime.datetime) else _as_text(raw)
+        if type(raw) is str:
+            text = raw.strip()
+        else:
+            text = raw if isinstance(raw, datetime.date | datetime.datetime) else _as_text(raw)
         if text == "" or text is None:
             if self.required and f.default is models.NOT_PROVIDED:
                 raise ValidationError(_("This field is required."))
@@ -415,7 +428,7 @@ class Importer:
         with transaction.atomic():
             batch = []
             for rownum, cells in enumerate(rows, start=2):
-                if cells is None or all(c is None or str(c).strip() == "" for c in cells):
+                if cells is None or _is_blank_row(cells):
                     continue
                 result.total += 1
                 batch.append((rownum, cells))
@@ -556,9 +569,7 @@ class Importer:
         created = self._insert(objs, result)
         if not created:
             return
-        ids = [obj.pk for _rownum, obj, _m2m in created]
-        allowed = restrict(self.model._default_manager.filter(pk__in=ids), self.user, "import").count()
-        if allowed != len(ids):
+        if not self._within_scope([obj.pk for _rownum, obj, _m2m in created]):
             result.add_error(created[0][0], "", _("Rows fall outside your data scope."))
             return
         self._set_m2m(created)
@@ -566,6 +577,15 @@ class Importer:
             [obj for _rownum, obj, _m2m in created], user=self.user, message=_("Imported from file")
         )
         result.created += len(created)
+
+    def _within_scope(self, ids) -> bool:
+        """Return True if the user may import every new row (read back through the scope filter)."""
+        if not has_action(self.user, self.model, "import"):
+            return False
+        condition = scope_filter(self.user, self.model, "import")
+        if not condition:
+            return True  # an unrestricted scope: no query needed
+        return self.model._default_manager.filter(condition, pk__in=ids).count() == len(ids)
 
     def _insert(self, objs, result):
         try:

@@ -98,3 +98,16 @@ def test_uscc_wrong_check_character_is_rejected():
     with pytest.raises(ValidationError) as info:
         validate_uscc(code[:-1] + wrong)
     assert info.value.code == "uscc_checksum"
+
+
+def test_id_numbers_with_non_ascii_digits_are_a_format_error():
+    """Full-width or Arabic-Indic digits look like digits to ``\\d`` but are not an ID number."""
+    from django.core.exceptions import ValidationError
+
+    first17 = "11010519491231002"
+    valid = first17 + id_check_char(first17)
+    validate_resident_id(valid)
+    full_width = valid.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    with pytest.raises(ValidationError) as caught:
+        validate_resident_id(full_width)
+    assert caught.value.code == "id_format"
