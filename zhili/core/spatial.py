@@ -4,7 +4,9 @@ Works on any queryset of a model with a ``GeometryField`` and the four indexed b
 ``GeoModel``. The bbox columns pre-filter in the database (an ordinary B-tree index, on SQLite
 and PostgreSQL alike); Shapely 2's vectorised predicates (and an STRtree for nearest) give the
 exact answer. Distances are in metres on a tangent plane at the query point scaled by the
-CGCS2000 (GRS80) radii of curvature, within 0.5 m of the geodesic distance at 5 km. When PostgreSQL has the PostGIS extension, the exact predicate runs in the database.
+CGCS2000 (GRS80) radii of curvature, within 0.5 m of the geodesic distance at 5 km. When PostgreSQL has the PostGIS extension
+(``CREATE EXTENSION postgis``), the exact predicates and distances run in the database instead:
+``ST_Intersects``, and ``ST_DWithin``/``ST_Distance`` on the geography type (geodesic metres).
 """
 
 import math
@@ -115,9 +117,8 @@ def intersecting(queryset, geom: BaseGeometry):
     minx, miny, maxx, maxy = geom.bounds
     candidates = bbox_filter(queryset, minx, miny, maxx, maxy)
     if has_postgis(queryset.db):
-        name = geometry_field_of(queryset.model).column
         return candidates.extra(
-            where=[f"ST_Intersects(ST_GeomFromGeoJSON({name}), ST_GeomFromText(%s, 4490))"],
+            where=[f"ST_Intersects({_postgis_geometry(queryset.model)}, ST_GeomFromText(%s, 4490))"],
             params=[geom.wkt],
         )
     rows, geoms = _load(candidates)
@@ -133,9 +134,36 @@ def in_bbox(queryset, minx: float, miny: float, maxx: float, maxy: float):
     return intersecting(queryset, shapely.box(minx, miny, maxx, maxy))
 
 
+def _postgis_geometry(model) -> str:
+    """SQL for the model's geometry column as a PostGIS geometry in EPSG:4490."""
+    table = connections["default"].ops.quote_name(model._meta.db_table)
+    column = connections["default"].ops.quote_name(geometry_field_of(model).column)
+    return f"ST_SetSRID(ST_GeomFromGeoJSON({table}.{column}), 4490)"
+
+
+def _postgis_distances(candidates, lon: float, lat: float, metres: float | None) -> list[tuple[int, float]]:
+    """Geodesic distances on the GRS80 ellipsoid computed by PostGIS (geography), nearest first."""
+    geometry = _postgis_geometry(candidates.model)
+    name = geometry_field_of(candidates.model).attname
+    point = "ST_SetSRID(ST_MakePoint(%s, %s), 4490)::geography"
+    distance = f"ST_Distance({geometry}::geography, {point})"
+    queryset = candidates.exclude(**{f"{name}__isnull": True}).exclude(**{name: ""})
+    where, params = [], []
+    if metres is not None:
+        where, params = [f"ST_DWithin({geometry}::geography, {point}, %s)"], [lon, lat, metres]
+    rows = (
+        queryset.extra(select={"_distance_m": distance}, select_params=[lon, lat], where=where, params=params)
+        .order_by("_distance_m", "pk")
+        .values_list("pk", "_distance_m")
+    )
+    return [(pk, float(d)) for pk, d in rows]
+
+
 def distances_m(queryset, lon: float, lat: float, metres: float | None = None) -> list[tuple[int, float]]:
     """Return ``[(pk, distance in metres)]`` of rows within ``metres`` of the point, nearest first."""
     candidates = queryset if metres is None else bbox_filter(queryset, *_degree_box(lon, lat, metres))
+    if has_postgis(queryset.db):
+        return _postgis_distances(candidates, lon, lat, metres)
     rows, geoms = _load(candidates)
     if not rows:
         return []
@@ -165,18 +193,24 @@ def nearest(
         if candidates.count() >= n or radius >= max_metres:
             break
         radius *= 4
-    rows, geoms = _load(candidates)
-    if not rows:
+    if has_postgis(queryset.db):
+        k = min(n, candidates.count())
+        result = _postgis_distances(candidates, lon, lat, radius)[:k]
+    else:
+        rows, geoms = _load(candidates)
+        if not rows:
+            return []
+        projected = to_metres(geoms, lon, lat)
+        k = min(n, len(rows))
+        # An STRtree answers "nearest k" without measuring every candidate.
+        tree = shapely.STRtree(projected)
+        origin = shapely.Point(0, 0)
+        idx = tree.query(origin.buffer(radius, 16), predicate="intersects")
+        dist = shapely.distance(origin, projected[idx])
+        order = np.argsort(dist, kind="stable")[:k]
+        result = [(rows[idx[i]][0], float(dist[i])) for i in order]
+    if k == 0:
         return []
-    projected = to_metres(geoms, lon, lat)
-    k = min(n, len(rows))
-    # An STRtree answers "nearest k" without measuring every candidate.
-    tree = shapely.STRtree(projected)
-    origin = shapely.Point(0, 0)
-    idx = tree.query(origin.buffer(radius, 16), predicate="intersects")
-    dist = shapely.distance(origin, projected[idx])
-    order = np.argsort(dist, kind="stable")[:k]
-    result = [(rows[idx[i]][0], float(dist[i])) for i in order]
     if len(result) < k or (result and result[-1][1] > radius):
         # Rows in the box corners only: the n-th nearest may lie outside the box; measure once more.
         limit = max(result[-1][1] if result else radius, radius) * 1.5

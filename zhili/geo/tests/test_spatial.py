@@ -18,6 +18,43 @@ pytestmark = [pytest.mark.django_db, pytest.mark.req("R-0-coords")]
 
 
 def test_bbox_intersects_within_distance_and_nearest(town):
+    check_spatial_queries(town)
+
+
+@pytest.fixture
+def postgis():
+    """PostGIS in the test database, when the PostgreSQL server has the extension installed."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip(f"PostGIS needs PostgreSQL (this run uses {connection.vendor})")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+        if cursor.fetchone() is None:
+            pytest.skip(
+                "PostGIS is not installed on this PostgreSQL server (Debian: postgresql-15-postgis-3)"
+            )
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS postgis")  # rolled back with the test
+    connection._zhili_postgis = None
+    assert spatial.has_postgis()
+    yield
+    connection._zhili_postgis = None
+
+
+def test_spatial_queries_run_in_postgis_when_present(town, postgis):
+    """The same answers as the Shapely path, computed by ST_Intersects / ST_DWithin / ST_Distance."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        check_spatial_queries(town)
+    sql = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "ST_Intersects" in sql and "ST_DWithin" in sql and "ST_Distance" in sql
+    far = spatial.nearest(Building.objects.all(), 120.5, 30.5, 1)
+    assert len(far) == 1 and far[0][1] > 40_000
+
+
+def check_spatial_queries(town):
     qs = Building.objects.all()
     west_ids = {b.pk for b in town["west_buildings"]}
     assert set(spatial.in_bbox(qs, 119.9, 30.2, 119.95, 30.25).values_list("pk", flat=True)) == west_ids
