@@ -345,7 +345,14 @@ def memory_run(env, counter, gateways, seconds, rate_readings=30_000):
     client = publisher()
     per_tick = max(1, rate_readings // 100 // 10)  # messages per 0.1 s
     samples = []
-    base = int(time.time() * 1000) - 20 * 86_400_000
+    # Five metrics per message, so a gateway's data time moves 20 s per message: a 10-minute run
+    # at 80,000 readings/s spans 5.6 days, all of it inside the accepted window (30 days old at
+    # most, not in the future). Readings that crossed "now" would all be dead letters.
+    metrics5 = ["pm25", "pm10", "no2", "so2", "o3"]
+    span_s = seconds * per_tick * 10 / len(gateways) * 20
+    base = int(time.time() * 1000) - int(span_s * 1000) - 3_600_000
+    if span_s > 25 * 86_400:
+        raise SystemExit(f"memory run too long for the accepted time window ({span_s / 86_400:.1f} days)")
     t0 = time.monotonic()
     i = 0
     next_sample = t0
@@ -355,7 +362,8 @@ def memory_run(env, counter, gateways, seconds, rate_readings=30_000):
             _, _, code, token = gateways[i % len(gateways)]
             rnd = i // len(gateways)
             readings = [
-                {"metric": "pm10", "value": 40.0, "ts": base + (rnd * 100 + k) * 1000} for k in range(100)
+                {"metric": metrics5[k % 5], "value": 40.0, "ts": base + (rnd * 20 + k // 5) * 1000}
+                for k in range(100)
             ]
             client.publish(
                 f"{prefix}/{code}/telemetry", json.dumps({"token": token, "readings": readings}), qos=1

@@ -7,7 +7,10 @@ named actions apps declare). Data scope is one ``Q`` from ``scope_filter``; the 
 fills it per role (all / unit and below / unit / self / custom) without touching any caller.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 _scope_providers = []
 _scope_paths: dict = {}
@@ -85,6 +88,42 @@ def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
         return queryset.none()
     condition = scope_filter(user, model, action)
     return queryset.filter(condition) if condition else queryset
+
+
+def require_action(
+    user, model, action: str, obj: Model | None = None, *, message=None, audit_refusal: bool = True
+) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` may perform ``action``; the refusal is audited.
+
+    The check custom (non-generic) views make. Under DRF pass ``audit_refusal=False``: the API's
+    exception handler audits every 403 already.
+    """
+    if has_action(user, model, action, obj):
+        return
+    if audit_refusal:
+        from zhili.core import audit
+
+        audit.emit(
+            "access.denied",
+            user=user,
+            success=False,
+            details={"model": model._meta.label_lower, "action": action},
+        )
+    raise PermissionDenied(message or _("You do not have permission to do this."))
+
+
+def get_in_scope(model_or_queryset, user, pk, action: str = "view"):
+    """Return the record ``pk`` if ``user`` may act on it with ``action``, else raise ``Http404``.
+
+    A record outside the user's data scope answers exactly like a missing one.
+    """
+    queryset = (
+        model_or_queryset._default_manager.all() if isinstance(model_or_queryset, type) else model_or_queryset
+    )
+    try:
+        return restrict(queryset, user, action).get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("No such record, or it is outside your data scope.")) from None
 
 
 def can_unmask(user, model) -> bool:

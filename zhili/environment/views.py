@@ -9,8 +9,7 @@ import datetime as dt
 
 import shapely
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from zhili.core.audit import emit
 from zhili.core.masking import mask_name
-from zhili.core.permissions import can_unmask, has_action, restrict
+from zhili.core.permissions import can_unmask, get_in_scope, has_action, require_action, restrict
 from zhili.environment import analytics, aqi, dust, tracks
 from zhili.environment.forms import CalculatorForm
 from zhili.environment.models import (
@@ -32,24 +31,6 @@ from zhili.environment.models import (
     ViolationEvent,
 )
 from zhili.environment.spatial import LocalFrame
-
-
-def _need(user, model, action, obj=None):
-    if not has_action(user, model, action, obj):
-        emit(
-            "access.denied",
-            user=user,
-            success=False,
-            details={"model": model._meta.label_lower, "action": action},
-        )
-        raise PermissionDenied(_("You do not have permission to do this."))
-
-
-def _get(model, user, pk, action="view"):
-    try:
-        return restrict(model.objects.all(), user, action).get(pk=pk)
-    except model.DoesNotExist:
-        raise Http404(_("No such record, or it is outside your data scope."))
 
 
 def _int(value, default, low, high):
@@ -70,7 +51,7 @@ def _visible_stations(user):
 
 
 def dashboard(request):
-    _need(request.user, DailyAQI, "view")
+    require_action(request.user, DailyAQI, "view")
     today = timezone.localdate()
     return render(
         request,
@@ -88,7 +69,7 @@ def dashboard(request):
 @require_GET
 def dashboard_data(request):
     """Everything the dashboard and the IOC screen draw, as one JSON document."""
-    _need(request.user, DailyAQI, "view")
+    require_action(request.user, DailyAQI, "view")
     today = timezone.localdate()
     year = _int(request.GET.get("year"), today.year, 2000, 2100)
     month = _int(request.GET.get("month"), today.month, 1, 12)
@@ -131,7 +112,7 @@ def ioc(request):
     from zhili.iot.models import Alarm, Device
     from zhili.places.models import Division, Road
 
-    _need(request.user, DailyAQI, "view")
+    require_action(request.user, DailyAQI, "view")
     return render(
         request,
         "environment/ioc.html",
@@ -154,7 +135,7 @@ def ioc(request):
 @require_POST
 def recompute(request):
     """Recompute the daily AQI of the last N days (default 7) from the readings store."""
-    _need(request.user, DailyAQI, "add")
+    require_action(request.user, DailyAQI, "add")
     days = _int(request.POST.get("days"), 7, 1, 400)
     today = timezone.localdate()
     first = today - dt.timedelta(days=days - 1)
@@ -178,8 +159,8 @@ def station(request, pk):
     from zhili.iot import store
     from zhili.iot.models import Alarm, Device
 
-    _need(request.user, Device, "view")
-    device = _get(Device, request.user, pk)
+    require_action(request.user, Device, "view")
+    device = get_in_scope(Device, request.user, pk)
     now = timezone.now()
     start = now - dt.timedelta(hours=72)
     metrics = ["pm25", "pm10", "so2", "no2", "co", "o3", "wind_speed", "noise_laeq"]
@@ -254,7 +235,7 @@ def nearby_sources(device, user, radius_m: float = 1000) -> dict:
 
 
 def dust_map(request):
-    _need(request.user, DustFactor, "view")
+    require_action(request.user, DustFactor, "view")
     return render(
         request,
         "environment/dust_map.html",
@@ -270,7 +251,7 @@ def dust_map(request):
 @require_GET
 def dust_surface(request):
     """Gridded dust scores, affected areas above ``level`` and per-monitor scores (R-5.1.5)."""
-    _need(request.user, DustFactor, "view")
+    require_action(request.user, DustFactor, "view")
     cell = _int(request.GET.get("cell"), 200, 50, 2000)
     level = _int(request.GET.get("level"), 60, 0, 100)
     result = dust.surface(cell_m=cell, level=level)
@@ -281,7 +262,7 @@ def dust_surface(request):
 @require_GET
 def dust_why(request):
     """The score of one place and which factors made it (value, grade score, weight, share)."""
-    _need(request.user, DustFactor, "view")
+    require_action(request.user, DustFactor, "view")
     try:
         lon = float(request.GET["lon"])
         lat = float(request.GET["lat"])
@@ -298,7 +279,7 @@ def dust_why(request):
 @require_GET
 def sites_geojson(request):
     """Construction sites (boundary, status, open violations) for the maps."""
-    _need(request.user, ConstructionSite, "view")
+    require_action(request.user, ConstructionSite, "view")
     sites = restrict(ConstructionSite.objects.all(), request.user, "view")
     open_counts = {}
     for site_id in ViolationEvent.objects.filter(status__in=("open", "warned")).values_list(
@@ -328,7 +309,7 @@ def sites_geojson(request):
 
 def sites_overview(request):
     """Site supervision: every visible site with its devices, open violations and today's visits."""
-    _need(request.user, ConstructionSite, "view")
+    require_action(request.user, ConstructionSite, "view")
     today_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     sites = list(
         restrict(ConstructionSite.objects.exclude(status=SiteStatus.FINISHED), request.user, "view").order_by(
@@ -363,8 +344,8 @@ def site_dashboard(request, pk):
     vehicles and their visits (R-5.4.1–5.4.3)."""
     from zhili.iot import store
 
-    _need(request.user, ConstructionSite, "view")
-    site = _get(ConstructionSite, request.user, pk)
+    require_action(request.user, ConstructionSite, "view")
+    site = get_in_scope(ConstructionSite, request.user, pk)
     devices = list(restrict(site.devices.all(), request.user, "view"))
     latest = store.latest([d.pk for d in devices]) if devices else {}
     now_local = timezone.localtime()
@@ -429,8 +410,8 @@ def site_dashboard(request, pk):
 @require_POST
 def site_check_tracks(request, pk):
     """Attribute the last 24 h of the site's vehicles' GPS tracks and check their routes."""
-    _need(request.user, SiteVisit, "add")
-    site = _get(ConstructionSite, request.user, pk)
+    require_action(request.user, SiteVisit, "add")
+    site = get_in_scope(ConstructionSite, request.user, pk)
     end = timezone.now()
     start = end - dt.timedelta(hours=_int(request.POST.get("hours"), 24, 1, 24 * 31))
     summaries = [

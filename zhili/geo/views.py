@@ -13,7 +13,7 @@ from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Q, Sum
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET
 from zhili.core import audit, geo, spatial
 from zhili.core.fields import parse_geometry
 from zhili.core.importexport import ImportFileError
-from zhili.core.permissions import has_action, restrict
+from zhili.core.permissions import has_action, require_action, restrict
 from zhili.core.registry import registry
 from zhili.geo import gisio
 from zhili.geo.auth import AuthenticationFailed, authenticate
@@ -669,14 +669,9 @@ def gis_export(request, name):
     """Download a layer (or the selected ``ids``, or a ``bbox``) as a GIS file or a table."""
     layer = _model_layer(name)
     entry = layer.entry
-    if not has_action(request.user, entry.model, "export"):
-        audit.emit(
-            "access.denied",
-            user=request.user,
-            success=False,
-            details={"model": entry.label, "action": "export"},
-        )
-        raise PermissionDenied(_("You do not have permission to export this layer."))
+    require_action(
+        request.user, entry.model, "export", message=_("You do not have permission to export this layer.")
+    )
     fmt = request.GET.get("format", "geojson")
     if fmt not in gisio.FORMATS:
         return JsonResponse({"format": [_("Unknown format.")]}, status=400)
@@ -704,14 +699,12 @@ def gis_export(request, name):
 def gis_import(request, name):
     layer = _model_layer(name)
     entry = layer.entry
-    if not has_action(request.user, entry.model, "import"):
-        audit.emit(
-            "access.denied",
-            user=request.user,
-            success=False,
-            details={"model": entry.label, "action": "import"},
-        )
-        raise PermissionDenied(_("You do not have permission to import into this layer."))
+    require_action(
+        request.user,
+        entry.model,
+        "import",
+        message=_("You do not have permission to import into this layer."),
+    )
     result, file_error, status = None, None, 200
     form = GisImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST":

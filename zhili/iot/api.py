@@ -4,34 +4,21 @@
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db.models import ObjectDoesNotExist
-from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from zhili.core.audit import emit
-from zhili.core.permissions import has_action, restrict
+from zhili.core.permissions import get_in_scope, require_action
 from zhili.iot import alarms as engine
 from zhili.iot.models import Alarm
 
 
 def _alarm(request, pk, action):
-    if not has_action(request.user, Alarm, action):
-        emit(
-            "access.denied",
-            user=request.user,
-            success=False,
-            details={"model": "iot.alarm", "action": action},
-        )
-        return None, Response(
-            {"detail": _("You do not have permission to do this.")}, status=status.HTTP_403_FORBIDDEN
-        )
-    try:
-        return restrict(Alarm.objects.all(), request.user, action).get(pk=pk), None
-    except ObjectDoesNotExist:
-        return None, Response({"detail": _("No such record, or it is outside your data scope.")}, status=404)
+    """The alarm the user may act on; a refusal is a 403 and a missing (or out-of-scope) one a 404,
+    both through the API's exception handler (which audits the refusal)."""
+    require_action(request.user, Alarm, action, audit_refusal=False)
+    return get_in_scope(Alarm, request.user, pk, action)
 
 
 def _done(alarm):
@@ -45,9 +32,7 @@ def _done(alarm):
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def acknowledge(request, pk):
-    alarm, error = _alarm(request, pk, "acknowledge")
-    if error:
-        return error
+    alarm = _alarm(request, pk, "acknowledge")
     try:
         engine.acknowledge(alarm, request.user)
     except engine.AlarmStateError as exc:
@@ -59,9 +44,7 @@ def acknowledge(request, pk):
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def close(request, pk):
-    alarm, error = _alarm(request, pk, "acknowledge")
-    if error:
-        return error
+    alarm = _alarm(request, pk, "acknowledge")
     note = request.data.get("note", "") if hasattr(request.data, "get") else ""
     try:
         engine.close(alarm, request.user, str(note or "").strip())
@@ -74,9 +57,7 @@ def close(request, pk):
 @api_view(["POST"])
 @permission_classes([IsAuthenticated])
 def open_case(request, pk):
-    alarm, error = _alarm(request, pk, "open_case")
-    if error:
-        return error
+    alarm = _alarm(request, pk, "open_case")
     try:
         engine.open_case_for_alarm(alarm, request.user)
     except LookupError as exc:

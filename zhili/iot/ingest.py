@@ -139,6 +139,22 @@ class Registry:
         with self._lock:
             self.devices, self.creds, self._loaded = devices, creds, time.monotonic()
 
+    def reload_if_new(self, *, device_code: str | None = None, key_id: str | None = None) -> None:
+        """On a cache miss, reload at once if the database has the device or key by now.
+
+        A device registered or a credential issued since the last reload works from its first
+        message. A miss costs one indexed query; the message it belongs to is either accepted
+        after the reload or written as a dead letter anyway.
+        """
+        from zhili.iot.models import Device, DeviceCredential
+
+        if device_code is not None:
+            known = Device.objects.filter(code=device_code).exists()
+        else:
+            known = DeviceCredential.objects.filter(key_id=key_id).exists()
+        if known:
+            self.refresh(force=True)
+
 
 class Rejection(Exception):
     def __init__(self, reason: str, detail: str = ""):
@@ -206,6 +222,9 @@ class Ingestor:
                 raise Rejection("bad_credential", "token format")
             kid, secret = token.split(".", 1)
         cred = self.registry.creds.get(kid) if isinstance(kid, str) else None
+        if cred is None and isinstance(kid, str) and kid:
+            self.registry.reload_if_new(key_id=kid[:64])
+            cred = self.registry.creds.get(kid)
         if cred is None:
             raise Rejection("bad_credential", "unknown key" if kid else "no credential")
         if cred.device_id != device.id:
@@ -234,7 +253,7 @@ class Ingestor:
             raise Rejection("malformed", "payload must be a JSON object")
         device = self.registry.devices.get(code)
         if device is None:
-            self.registry.refresh(force=time.monotonic() - self.registry._loaded > 1.0)
+            self.registry.reload_if_new(device_code=code[:64])
             device = self.registry.devices.get(code)
         if device is None:
             raise Rejection("unknown_device", code[:64])

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from zhili.core.audit import emit
 from zhili.core.changes import record_change, snapshot
 from zhili.core.models import ChangeAction
-from zhili.core.permissions import has_action, restrict
+from zhili.core.permissions import get_in_scope, has_action, require_action, restrict
 from zhili.core.registry import registry
 from zhili.core.views.generic import ObjectDetailView
 from zhili.iot import alarms as engine
@@ -33,24 +33,6 @@ from zhili.iot.models import Alarm, Device, DeviceCredential, Metric, Rule
 
 SSE_SECONDS = 25
 logger = logging.getLogger("zhili.iot")
-
-
-def _need(user, model, action, obj=None):
-    if not has_action(user, model, action, obj):
-        emit(
-            "access.denied",
-            user=user,
-            success=False,
-            details={"model": model._meta.label_lower, "action": action},
-        )
-        raise PermissionDenied(_("You do not have permission to do this."))
-
-
-def _get(model, user, pk, action="view"):
-    try:
-        return restrict(model.objects.all(), user, action).get(pk=pk)
-    except model.DoesNotExist:
-        raise Http404(_("No such record, or it is outside your data scope."))
 
 
 # -- alarms ------------------------------------------------------------------------------------
@@ -98,7 +80,7 @@ def _cursor(request):
 @require_GET
 def alarm_board(request):
     """The live alarm page: open alarms now, new ones and changes pushed over SSE."""
-    _need(request.user, Alarm, "view")
+    require_action(request.user, Alarm, "view")
     open_alarms = _alarms_since(request.user, None)
     return render(
         request,
@@ -115,7 +97,7 @@ def alarm_board(request):
 def alarm_stream(request):
     """Server-sent events of alarm changes for ``SSE_SECONDS``, then the browser reconnects with
     ``Last-Event-ID`` (a bounded stream keeps waitress threads free)."""
-    _need(request.user, Alarm, "view")
+    require_action(request.user, Alarm, "view")
     user = request.user
     cursor = _cursor(request) or timezone.now()
     seconds = min(float(request.GET.get("seconds", SSE_SECONDS) or SSE_SECONDS), SSE_SECONDS)
@@ -146,7 +128,7 @@ def alarm_stream(request):
 @require_GET
 def alarm_feed(request):
     """Polling fallback of the stream: alarm changes after ``since`` as JSON."""
-    _need(request.user, Alarm, "view")
+    require_action(request.user, Alarm, "view")
     alarms = _alarms_since(request.user, _cursor(request))
     cursor = max([a.updated_at for a in alarms], default=_cursor(request) or timezone.now())
     return JsonResponse({"alarms": [alarm_json(a) for a in alarms], "cursor": cursor.isoformat()})
@@ -161,8 +143,8 @@ def _back(request, alarm):
 
 @require_POST
 def alarm_acknowledge(request, pk):
-    _need(request.user, Alarm, "acknowledge")
-    alarm = _get(Alarm, request.user, pk, "acknowledge")
+    require_action(request.user, Alarm, "acknowledge")
+    alarm = get_in_scope(Alarm, request.user, pk, "acknowledge")
     try:
         engine.acknowledge(alarm, request.user)
         messages.success(request, _("Alarm acknowledged."))
@@ -173,8 +155,8 @@ def alarm_acknowledge(request, pk):
 
 @require_POST
 def alarm_close(request, pk):
-    _need(request.user, Alarm, "acknowledge")
-    alarm = _get(Alarm, request.user, pk, "acknowledge")
+    require_action(request.user, Alarm, "acknowledge")
+    alarm = get_in_scope(Alarm, request.user, pk, "acknowledge")
     try:
         engine.close(alarm, request.user, request.POST.get("note", "").strip())
         messages.success(request, _("Alarm closed."))
@@ -185,8 +167,8 @@ def alarm_close(request, pk):
 
 @require_POST
 def alarm_open_case(request, pk):
-    _need(request.user, Alarm, "open_case")
-    alarm = _get(Alarm, request.user, pk, "open_case")
+    require_action(request.user, Alarm, "open_case")
+    alarm = get_in_scope(Alarm, request.user, pk, "open_case")
     try:
         engine.open_case_for_alarm(alarm, request.user)
         messages.success(request, _("A case was opened for this alarm."))
@@ -246,8 +228,8 @@ class DeviceDetailView(ObjectDetailView):
 @require_GET
 def device_series(request, pk):
     """JSON series of one device: ``?metric=pm25&hours=24&resolution=raw|hour|day``."""
-    _need(request.user, Device, "view")
-    device = _get(Device, request.user, pk)
+    require_action(request.user, Device, "view")
+    device = get_in_scope(Device, request.user, pk)
     try:
         hours = max(1, min(int(request.GET.get("hours", "24")), 24 * 400))
     except ValueError:
@@ -281,14 +263,14 @@ def device_series(request, pk):
 
 @require_GET
 def device_map(request):
-    _need(request.user, Device, "view")
+    require_action(request.user, Device, "view")
     return render(request, "iot/device_map.html", {"cursor": timezone.now().isoformat()})
 
 
 @require_GET
 def device_geojson(request):
     """Devices as GeoJSON points with status, latest values and the worst open alarm."""
-    _need(request.user, Device, "view")
+    require_action(request.user, Device, "view")
     devices = list(
         restrict(Device.objects.all(), request.user, "view").exclude(geometry=None).exclude(geometry="")
     )
@@ -329,8 +311,8 @@ def device_geojson(request):
 @require_POST
 def credential_issue(request, pk):
     """Issue (``rotate=0``) or rotate (``rotate=1``) a device credential; show the secrets once."""
-    _need(request.user, Device, "manage_credentials")
-    device = _get(Device, request.user, pk, "manage_credentials")
+    require_action(request.user, Device, "manage_credentials")
+    device = get_in_scope(Device, request.user, pk, "manage_credentials")
     if request.POST.get("rotate") == "1":
         try:
             grace = float(request.POST.get("grace_hours", "24"))
@@ -353,9 +335,9 @@ def credential_issue(request, pk):
 
 @require_POST
 def credential_revoke(request, pk):
-    _need(request.user, Device, "manage_credentials")
-    cred = _get(DeviceCredential, request.user, pk, "view")
-    _get(Device, request.user, cred.device_id, "manage_credentials")
+    require_action(request.user, Device, "manage_credentials")
+    cred = get_in_scope(DeviceCredential, request.user, pk, "view")
+    get_in_scope(Device, request.user, cred.device_id, "manage_credentials")
     credentials.revoke_credential(cred, user=request.user)
     messages.success(request, _("Credential %(key)s revoked.") % {"key": cred.key_id})
     return redirect(cred.device.get_absolute_url())
@@ -388,7 +370,7 @@ def rule_to_dict(rule) -> dict:
 @require_GET
 def rules_export(request):
     """All rules the user may export, as a JSON file (re-importable)."""
-    _need(request.user, Rule, "export")
+    require_action(request.user, Rule, "export")
     rules = (
         restrict(Rule.objects.all(), request.user, "export")
         .select_related("metric", "device")
@@ -478,8 +460,8 @@ def import_rules(data, user) -> tuple[int, int, list[str]]:
 
 @require_http_methods(["GET", "POST"])
 def rules_import(request):
-    _need(request.user, Rule, "import")
-    _need(request.user, Rule, "change")
+    require_action(request.user, Rule, "import")
+    require_action(request.user, Rule, "change")
     errors = []
     if request.method == "POST":
         upload = request.FILES.get("file")

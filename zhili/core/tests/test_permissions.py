@@ -98,3 +98,30 @@ def test_navigation_shows_only_permitted_pages(client, worker):
     assert "/people/resident/" in page
     assert "/places/building/" not in page
     assert "/system/conformance/" not in page
+
+
+def test_custom_views_check_and_fetch_through_the_one_permission_path(django_user_model, worker, grid_scope):
+    """require_action refuses (and audits the refusal); get_in_scope hides records out of scope."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from zhili.audit.models import AuditEvent
+
+    mine, other = make_grid(), make_grid()
+    mine.members.add(worker)
+    inside, outside = make_resident(grid=mine), make_resident(grid=other)
+    nobody = django_user_model.objects.create_user("nobody")
+
+    permissions.require_action(worker, Resident, "view")  # allowed: returns quietly
+    before = AuditEvent.objects.filter(event_type="access.denied").count()
+    with pytest.raises(PermissionDenied):
+        permissions.require_action(nobody, Resident, "view")
+    assert AuditEvent.objects.filter(event_type="access.denied").count() == before + 1
+    with pytest.raises(PermissionDenied):
+        permissions.require_action(nobody, Resident, "view", audit_refusal=False)
+    assert AuditEvent.objects.filter(event_type="access.denied").count() == before + 1
+
+    assert permissions.get_in_scope(Resident, worker, inside.pk) == inside
+    for pk in (outside.pk, 10**9, "not-a-number"):
+        with pytest.raises(Http404):
+            permissions.get_in_scope(Resident, worker, pk)

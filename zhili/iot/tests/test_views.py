@@ -285,3 +285,24 @@ def test_alarm_actions_over_the_api_with_a_token(client, django_user_model):
     assert r.status_code == 200 and r.json()["status"] == "closed"
     assert client.post(reverse("iot:api_alarm_open_case", args=[alarm.pk]), **auth).status_code == 403
     assert client.post(reverse("iot:api_alarm_close", args=[99999]), **auth).status_code == 404
+
+
+@pytest.mark.req("R-10.3-iot")
+def test_a_new_device_and_credential_work_from_their_first_message(client):
+    """The ingest caches devices and keys; one created after the last reload is found at once."""
+    from zhili.iot.credentials import issue_credential
+    from zhili.iot.views import http_ingestor
+
+    registry = http_ingestor().registry
+    registry.refresh(force=True)  # the cache is fresh: its TTL alone would not reload it
+    device = make_device()
+    token = issue_credential(device).token
+    response = post_json(client, device.code, {"token": token, "metric": "pm25", "value": 12})
+    assert response.status_code == 200, response.content
+    issued_again = issue_credential(device).token  # a second key for a device already cached
+    response = post_json(client, device.code, {"token": issued_again, "metric": "pm25", "value": 13})
+    assert response.status_code == 200, response.content
+    bogus = post_json(
+        client, device.code, {"token": "000000000000.not-a-secret", "metric": "pm25", "value": 1}
+    )
+    assert bogus.status_code in (401, 403)
