@@ -4,6 +4,7 @@ import argparse
 import os
 import secrets
 import string
+import subprocess
 import sys
 
 COMMANDS = {
@@ -68,10 +69,18 @@ def cmd_up(args) -> int:
     print(f"Zhili data folder: {settings.DATA_DIR}")
     call_command("migrate", interactive=False, verbosity=0)
     if not args.no_demo and not Division.objects.exists():
-        print("Empty database: building the demo town (labelled as demo data)…")
-        from zhili.demo.builder import build_demo
+        print("Empty database: building the demo town (labelled as demo data)…", flush=True)
+        # In a child process: the build's heap (~150 MB) is returned to the system when it ends,
+        # instead of staying in the server process and in every worker forked from it.
+        from django.db import connections
 
-        build_demo(scale=1, stdout=sys.stdout)
+        connections.close_all()
+        built = subprocess.run(
+            [sys.executable, "-m", "zhili.cli", "demo", "--data", str(settings.DATA_DIR)], check=False
+        )
+        if built.returncode != 0:
+            print("error: the demo town could not be built", file=sys.stderr)
+            return built.returncode
     ensure_first_admin()
     from zhili.core.dbstats import refresh_statistics
     from zhili.server import serve
