@@ -126,8 +126,8 @@ def bulk_insert(objs: list[models.Model]) -> None:
     for index, (f, prep) in enumerate(zip(fields, value_preparers(fields, conn), strict=True)):
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             stamped.append((index, f.attname, now if prep is None else prep(now)))
-        elif needs_pre_save(f) or prep is not None:
-            patches.append((index, f.attname, f if needs_pre_save(f) else None, prep))
+        elif (computed := needs_pre_save(f)) or prep is not None:
+            patches.append((index, f.attname, f if computed else None, prep))
     for obj, pk in zip(objs, reserve_ids(model, len(objs)), strict=True):
         obj.pk = pk
     rows = []

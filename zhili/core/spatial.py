@@ -118,7 +118,7 @@ def intersecting(queryset, geom: BaseGeometry):
     candidates = bbox_filter(queryset, minx, miny, maxx, maxy)
     if has_postgis(queryset.db):
         return candidates.extra(
-            where=[f"ST_Intersects({_postgis_geometry(queryset.model)}, ST_GeomFromText(%s, 4490))"],
+            where=[f"ST_Intersects({_postgis_geometry(queryset)}, ST_GeomFromText(%s, 4490))"],
             params=[geom.wkt],
         )
     rows, geoms = _load(candidates)
@@ -134,16 +134,16 @@ def in_bbox(queryset, minx: float, miny: float, maxx: float, maxy: float):
     return intersecting(queryset, shapely.box(minx, miny, maxx, maxy))
 
 
-def _postgis_geometry(model) -> str:
-    """SQL for the model's geometry column as a PostGIS geometry in EPSG:4490."""
-    table = connections["default"].ops.quote_name(model._meta.db_table)
-    column = connections["default"].ops.quote_name(geometry_field_of(model).column)
+def _postgis_geometry(queryset) -> str:
+    """SQL for the queryset's geometry column as a PostGIS geometry in EPSG:4490."""
+    quote = connections[queryset.db].ops.quote_name
+    table, column = quote(queryset.model._meta.db_table), quote(geometry_field_of(queryset.model).column)
     return f"ST_SetSRID(ST_GeomFromGeoJSON({table}.{column}), 4490)"
 
 
 def _postgis_distances(candidates, lon: float, lat: float, metres: float | None) -> list[tuple[int, float]]:
     """Geodesic distances on the GRS80 ellipsoid computed by PostGIS (geography), nearest first."""
-    geometry = _postgis_geometry(candidates.model)
+    geometry = _postgis_geometry(candidates)
     name = geometry_field_of(candidates.model).attname
     point = "ST_SetSRID(ST_MakePoint(%s, %s), 4490)::geography"
     distance = f"ST_Distance({geometry}::geography, {point})"
@@ -190,11 +190,12 @@ def nearest(
     radius = 200.0
     while True:
         candidates = bbox_filter(queryset, *_degree_box(lon, lat, radius))
-        if candidates.count() >= n or radius >= max_metres:
+        found = candidates.count()
+        if found >= n or radius >= max_metres:
             break
         radius *= 4
     if has_postgis(queryset.db):
-        k = min(n, candidates.count())
+        k = min(n, found)
         result = _postgis_distances(candidates, lon, lat, radius)[:k]
     else:
         rows, geoms = _load(candidates)
