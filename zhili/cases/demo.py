@@ -107,7 +107,7 @@ def build_demo(town, write):
     # Deterministic content (seeded), laid out over the four months before the day of the build
     # (anchored at its midnight, so two builds on one day are identical), so the queues and the
     # statistics of a fresh demo show current work; the scheduler's sweep then catches up.
-    now = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    now = timezone.localtime(town.now).replace(hour=0, minute=0, second=0, microsecond=0)
     created = []
     for n in range(count):
         code, _w, texts = _pick(rng, PROBLEMS)

@@ -7,12 +7,14 @@ comes from ``random.Random`` seeded per town and per village, and dates are comp
 fixed ``spec.REFERENCE_DATE``.
 """
 
+import datetime
 import itertools
 import random
 import time
 
 import shapely
 from django.db import transaction
+from django.utils import timezone
 
 from zhili.accounts.models import User
 from zhili.core.dbstats import refresh_statistics
@@ -43,13 +45,20 @@ class _Output:
 
 
 def build_demo(
-    scale: int = 1, reset: bool = False, stdout=None, *, density: float = 1.0, seed: int = SEED
+    scale: int = 1,
+    reset: bool = False,
+    stdout=None,
+    *,
+    density: float = 1.0,
+    seed: int = SEED,
+    now: datetime.datetime | None = None,
 ) -> dict[str, int]:
     """Build the demo town and return the number of rows created per model label.
 
     ``reset`` first deletes existing demo data. Without it, existing demo data is left alone:
     a message is printed and an empty dict returned. ``density`` (tests) shrinks every village.
     Raises ``DemoConflict`` when non-demo records already use the demo town's codes.
+    ``now`` (default: the current time) is the moment that time-relative records count back from.
     """
     spec = DemoSpec(scale=scale, density=density, seed=seed)
     write = _Output(stdout)
@@ -65,7 +74,7 @@ def build_demo(
         f"Building the demo town {catalog.TOWN_LABEL}: scale {spec.scale}, "
         f"{spec.n_villages} villages and communities (demo data, data_source=demo)…"
     )
-    town = build_town(spec)
+    town = build_town(spec, now)
     step = 1 if spec.n_villages <= 16 else 8
     for index in range(spec.n_villages):
         made = build_division(town, index)
@@ -104,7 +113,7 @@ def division_names(n: int, communities: list[int]) -> list[str]:
     return result
 
 
-def build_town(spec: DemoSpec) -> Town:
+def build_town(spec: DemoSpec, now: datetime.datetime | None = None) -> Town:
     """Town-level rows: government and offices, staff, town division and grid, tags, through roads."""
     rng = random.Random(f"{spec.seed}:town")
     layout = geo.town_layout(spec.n_villages, spec.n_communities, rng)
@@ -122,6 +131,7 @@ def build_town(spec: DemoSpec) -> Town:
         tags={},
         arterial_area=shapely.union_all([line.buffer(12) for _direction, line in arterials]),
         public_buildings=publics,
+        now=now or timezone.now(),
     )
     with transaction.atomic():
         town.government = town.saved(

@@ -1,10 +1,12 @@
 """State shared while the town is built: town-level rows, identifier factories, counters."""
 
+import datetime
 import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils import timezone
 from shapely.geometry.base import BaseGeometry
 
 from zhili.core.bulk import bulk_insert
@@ -29,6 +31,10 @@ class Town:
     tags: dict[str, object]
     arterial_area: BaseGeometry  # metric frame, land taken by through roads
     public_buildings: dict[int, list[str]]  # village index -> town public buildings it hosts
+    #: The build's clock. Records dated relative to today (readings, alarms, cases) count back
+    #: from this one moment, so the same seed and the same ``now`` give the same town even when
+    #: a build runs across midnight or the turn of an hour.
+    now: datetime.datetime = field(default_factory=timezone.now)
     counts: Counter = field(default_factory=Counter)
     ids: IdNumberFactory = field(default_factory=IdNumberFactory)
     usccs: UsccFactory = field(default_factory=lambda: UsccFactory(catalog.COUNTY_CODE))

@@ -40,8 +40,8 @@ def build_environment_demo(town, write):
     from zhili.iot.models import Device
 
     rng = random.Random(town.spec.seed + 707)
-    now = timezone.now()
-    today = timezone.localdate()
+    now = town.now
+    today = timezone.localdate(now)
     devices = {
         t: list(Device.objects.filter(device_type=t).order_by("code"))
         for t in ("air_station", "dust_monitor", "noise_meter", "weather_station", "vehicle_gps")

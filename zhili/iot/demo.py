@@ -8,7 +8,6 @@ import random
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from zhili.demo.hooks import register_demo
 
@@ -64,7 +63,7 @@ def build_iot_demo(town, write):
         grids = [town.grid] if town.grid.geometry is not None else []
     # History ends at the start of the current hour, so that two builds within the hour write
     # exactly the same readings (the demo is deterministic; `zhili simulate` carries on from here).
-    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    now = town.now.replace(minute=0, second=0, microsecond=0)
     devices = []
     with transaction.atomic():
         for device_type, count, label in PLAN:
