@@ -1,4 +1,4 @@
-"""Fast bulk insert for imports and generators: one prepared INSERT, executemany, explicit ids.
+"""Fast bulk insert for imports and generators: explicit ids, then executemany or COPY.
 
 Django's ``bulk_create`` compiles SQL per batch and, on SQLite, splits batches at 999
 parameters; for 100,000-row imports that costs more than the database work. Here the ids are
@@ -146,8 +146,7 @@ def bulk_insert(objs: list[models.Model]) -> None:
         state = obj._state
         state.adding = False
         state.db = alias
-    with conn.cursor() as cursor:
-        cursor.executemany(insert_sql(model, fields), rows)
+    write_rows(conn, model, fields, rows)
 
 
 def insert_rows(model, field_names: list[str], rows: list[tuple]) -> None:
@@ -155,5 +154,28 @@ def insert_rows(model, field_names: list[str], rows: list[tuple]) -> None:
     if not rows:
         return
     fields = [model._meta.get_field(name) for name in field_names]
-    with connection.cursor() as cursor:
+    write_rows(connections[DEFAULT_DB_ALIAS], model, fields, rows)
+
+
+def write_rows(conn, model, fields: list[models.Field], rows) -> None:
+    """Send prepared rows to the database in as few round trips as the backend allows.
+
+    SQLite runs in-process, so ``executemany`` of one prepared statement is cheapest. A server
+    pays a network round trip per statement; on PostgreSQL one ``COPY … FROM STDIN`` streams every
+    row in a single command (psycopg formats the rows in C), which measured about 8× faster than
+    ``executemany`` for resident rows. ``COPY`` checks constraints like ``INSERT`` does, so a
+    duplicate still raises ``IntegrityError`` and the caller's transaction rolls it back.
+    """
+    if conn.vendor == "postgresql":
+        quote = conn.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        # The raw psycopg cursor bypasses Django's wrapper, so its errors are translated here
+        # (a unique violation must reach the caller as ``django.db.IntegrityError``).
+        sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+        with conn.cursor() as cursor, conn.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+            write_row = copy.write_row
+            for row in rows:
+                write_row(row)
+        return
+    with conn.cursor() as cursor:
         cursor.executemany(insert_sql(model, fields), rows)

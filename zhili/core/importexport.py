@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from zhili.core import audit
-from zhili.core.bulk import bulk_insert
+from zhili.core.bulk import bulk_insert, insert_rows
 from zhili.core.changes import json_value, record_bulk_create
 from zhili.core.dbstats import refresh_statistics
 from zhili.core.fields import GeometryField, parse_geometry, validate_geometry
@@ -611,9 +611,9 @@ class Importer:
                 through = getattr(self.model, field_obj.name).through
                 source = field_obj.m2m_field_name() + "_id"
                 target = field_obj.m2m_reverse_field_name() + "_id"
-                links[through].extend(through(**{source: obj.pk, target: pk}) for pk in pks)
-        for through, rows in links.items():
-            through.objects.bulk_create(rows, batch_size=1000)
+                links[(through, source, target)].extend((obj.pk, pk) for pk in pks)
+        for (through, source, target), rows in links.items():
+            insert_rows(through, [source, target], rows)
 
 
 # ---------------------------------------------------------------- export

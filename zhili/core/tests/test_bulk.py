@@ -39,3 +39,21 @@ def test_bulk_insert_matches_save_for_encrypted_dates_and_relations():
     assert fetched.id_number == bulk.id_number
     assert fetched.birth_date == datetime.date(1970, 2, 15)
     assert fetched.phone == "13912345678"
+
+
+def test_a_duplicate_in_a_bulk_write_is_an_integrity_error_and_nothing_stays():
+    """PostgreSQL writes through COPY on the raw psycopg cursor: its unique violation must still
+    reach callers (the importer's per-row fallback) as Django's ``IntegrityError``."""
+    from django.db import IntegrityError, transaction
+
+    grid = make_grid()
+    number = make_id_number(birth="19850505")
+    Resident.objects.create(name="原有", id_number=number, grid=grid)
+    fresh = [Resident(name=f"新{i}", id_number=make_id_number(birth="19850506"), grid=grid) for i in range(3)]
+    duplicate = Resident(name="重复", id_number=number, grid=grid)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk_insert([*fresh, duplicate])
+    assert Resident.objects.count() == 1
+    with transaction.atomic():
+        bulk_insert(fresh)  # the connection is usable again and the good rows go in
+    assert Resident.objects.count() == 4
