@@ -76,7 +76,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # Permissions from roles (R-10.3-rbac) and direct grants, cached; authorises only, first.
     "zhili.system.backends.RoleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "zhili.accounts.backends.AccountBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard:home"
@@ -174,6 +174,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 ZHILI_IMPORT_MAX_BYTES = int(os.environ.get("ZHILI_IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 
+SESSION_ENGINE = "zhili.accounts.session_store"  # Django's db sessions, read with one prepared statement
 SESSION_COOKIE_HTTPONLY = True
 # The absolute session limit; the idle limit is checked per request (zhili.accounts.sessions).
 SESSION_COOKIE_AGE = int(os.environ.get("ZHILI_SESSION_ABSOLUTE_HOURS", "12")) * 3600

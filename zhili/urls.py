@@ -7,7 +7,14 @@ from zhili.accounts import api as accounts_api
 from zhili.core.api.viewsets import api_urls
 from zhili.core.views import system
 
+# The API first: its requests are the most frequent, and resolving them should not walk every
+# page pattern (the "" includes below are tried in full before anything after them).
 urlpatterns = [
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/cases/workflow/", include("zhili.cases.api_urls")),
+    path("api/accounts/", include(accounts_api.urls())),
+    path("api/", include(api_urls())),
     path("", include("zhili.dashboard.urls")),
     path("accounts/", include("zhili.accounts.urls")),
     path("orgs/", include("zhili.orgs.urls")),
@@ -26,11 +33,6 @@ urlpatterns = [
     path("system/conformance/", system.conformance, name="conformance"),
     path("sharing/data-dictionary/", system.data_dictionary, name="data_dictionary"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/cases/workflow/", include("zhili.cases.api_urls")),
-    path("api/accounts/", include(accounts_api.urls())),
-    path("api/", include(api_urls())),
 ]
 
 handler400 = "zhili.dashboard.views.bad_request"

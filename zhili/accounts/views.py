@@ -28,7 +28,7 @@ from zhili.core.middleware import client_ip
 
 PARTIAL = "zhili_partial_auth"
 CAPTCHA_FLAG = "zhili_captcha_needed"
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "zhili.accounts.backends.AccountBackend"
 
 STATUS_MESSAGES = {
     UserStatus.PENDING: gettext_noop("Your registration is waiting for review by an administrator."),

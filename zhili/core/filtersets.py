@@ -85,13 +85,39 @@ class StaticFilterSet(BaseFilterSet):
             copied.parent = self
             self.filters[name] = copied
 
+    #: Form classes kept per set of requested filters (bounded: clients choose the sets).
+    FORM_CLASSES_MAX = 256
+
     def get_form_class(self):
+        """The form of the filters this request uses: Django deep-copies every field of a form
+        for each instance, and a list request names two or three of a model's twenty filters.
+        A filter left out of the form is one without a value, which filters nothing."""
         cls = type(self)
-        form_class = cls.__dict__.get("_static_form_class")
+        classes = cls.__dict__.get("_static_form_classes")
+        if classes is None:
+            classes = {}
+            cls._static_form_classes = classes
+        names = self._requested_filters()
+        form_class = classes.get(names)
         if form_class is None:
-            form_class = super().get_form_class()
-            cls._static_form_class = form_class
+            fields = {name: f.field for name, f in self.filters.items() if name in names}
+            form_class = type(f"{cls.__name__}Form", (self._meta.form,), fields)
+            if len(classes) < self.FORM_CLASSES_MAX:
+                classes[names] = form_class
         return form_class
+
+    def _requested_filters(self) -> frozenset:
+        """Names of the filters with a parameter in the query (``name`` or ``name_<suffix>`` of
+        multi-value widgets), or all of them when unbound or shown as a form (browsable API)."""
+        renderer = getattr(self.request, "accepted_renderer", None)
+        if not self.is_bound or getattr(renderer, "format", None) == "api":
+            return frozenset(self.filters)
+        keys = list(self.data.keys())
+        return frozenset(
+            name
+            for name, f in self.filters.items()
+            if f.extra.get("required") or any(key == name or key.startswith(f"{name}_") for key in keys)
+        )
 
 
 def build_filterset(entry, *, api: bool = False) -> type[django_filters.FilterSet]:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
+from zhili.accounts.backends import FastUserLookupMixin
+
 
 @dataclass
 class RoleGrant:
@@ -139,7 +141,7 @@ def duties(user) -> set[str]:
     return {g.duty for g in role_grants(user) if g.duty != "none"}
 
 
-class RoleBackend(ModelBackend):
+class RoleBackend(FastUserLookupMixin, ModelBackend):
     """Authorises only (never authenticates): the union of the permissions of the user's roles
     and of those granted directly or through groups (read from the same cache, so a request
     costs one version read instead of ModelBackend's two permission queries)."""
@@ -147,8 +149,8 @@ class RoleBackend(ModelBackend):
     def authenticate(self, request, **credentials):
         return None  # authenticating is left to ModelBackend (and the accounts app)
 
-    # get_user() is ModelBackend's: sessions recorded with this backend (force_login, login()
-    # without a backend) still find their user.
+    # get_user() is the accounts backend's: sessions recorded with this backend (force_login,
+    # login() without a backend) still find their user.
 
     def get_user_permissions(self, user_obj, obj=None):
         return set() if obj is not None else set(self.get_all_permissions(user_obj))
