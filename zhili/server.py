@@ -17,6 +17,24 @@ import socket
 import sys
 import time
 
+#: Threads per worker process of the running server (set by ``serve``; None outside ``zhili up``).
+THREADS_PER_WORKER: int | None = None
+
+
+def long_request_slots() -> int | None:
+    """How many of a worker's threads may be held by long requests (event streams) at once.
+
+    A stream holds its thread for up to 25 seconds; if streams took every thread, the worker
+    would answer nothing else. Half the threads (at least one) stay for ordinary requests.
+    ``ZHILI_STREAM_SLOTS`` overrides; None means no limit (tests, ``runserver``).
+    """
+    configured = os.environ.get("ZHILI_STREAM_SLOTS")
+    if configured:
+        return max(0, int(configured))
+    if THREADS_PER_WORKER is None:
+        return None
+    return max(1, THREADS_PER_WORKER // 2)
+
 
 def default_workers() -> int:
     """Return the default number of worker processes: one per core (at most 4) where fork exists."""
@@ -81,9 +99,11 @@ def run_worker(sock: socket.socket, threads: int) -> None:
 def serve(host: str, port: int, threads: int = 8, workers: int | None = None) -> int:
     from zhili.core.jobs import Scheduler
 
+    global THREADS_PER_WORKER
     workers = workers or default_workers()
     if not hasattr(os, "fork"):
         workers = 1
+    THREADS_PER_WORKER = threads
     share = cap_pool(workers, threads)
     if share is not None and share < threads:
         print(

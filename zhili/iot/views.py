@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from zhili.core.changes import record_change, snapshot
 from zhili.core.models import ChangeAction
 from zhili.core.permissions import get_in_scope, has_action, require_action, restrict
 from zhili.core.registry import registry
+from zhili.core.sse import event_stream
 from zhili.core.views.generic import ObjectDetailView
 from zhili.iot import alarms as engine
 from zhili.iot import credentials, store
@@ -96,11 +97,19 @@ def alarm_board(request):
 @require_GET
 def alarm_stream(request):
     """Server-sent events of alarm changes for ``SSE_SECONDS``, then the browser reconnects with
-    ``Last-Event-ID`` (a bounded stream keeps waitress threads free)."""
+    ``Last-Event-ID`` (a bounded stream keeps waitress threads free).
+
+    Streams hold a server thread each, so ``zhili.core.sse.event_stream`` lets a worker stream on
+    only some of its threads: when they are all taken, the answer is one ``busy`` event and the
+    page polls ``alarm_feed`` instead.
+    """
     require_action(request.user, Alarm, "view")
     user = request.user
     cursor = _cursor(request) or timezone.now()
-    seconds = min(float(request.GET.get("seconds", SSE_SECONDS) or SSE_SECONDS), SSE_SECONDS)
+    try:
+        seconds = min(float(request.GET.get("seconds", SSE_SECONDS) or SSE_SECONDS), SSE_SECONDS)
+    except ValueError:
+        return JsonResponse({"seconds": [_("A number is required.")]}, status=400)
 
     def events():
         nonlocal cursor
@@ -119,10 +128,7 @@ def alarm_stream(request):
             yield ": keep-alive\n\n"
             time.sleep(0.5)
 
-    response = StreamingHttpResponse(events(), content_type="text/event-stream; charset=utf-8")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return event_stream(events())
 
 
 @require_GET

@@ -306,3 +306,37 @@ def test_a_new_device_and_credential_work_from_their_first_message(client):
         client, device.code, {"token": "000000000000.not-a-secret", "metric": "pm25", "value": 1}
     )
     assert bogus.status_code in (401, 403)
+
+
+def test_streams_take_only_their_share_of_threads_and_then_the_page_polls(client, viewer, monkeypatch):
+    """A stream holds a server thread for up to 25 s: when every stream slot of the worker is
+    taken, the answer is one ``busy`` event (the page then polls the feed), and a slot comes
+    back when a stream ends or its response is closed before it started."""
+    monkeypatch.setenv("ZHILI_STREAM_SLOTS", "1")
+    client.force_login(viewer)
+    url = reverse("iot:alarm_stream")
+    first = client.get(url, {"seconds": "0.1"})  # holds the only slot until consumed or closed
+    busy = client.get(url, {"seconds": "0.1"})
+    assert busy.status_code == 200 and busy["Content-Type"].startswith("text/event-stream")
+    assert "event: busy" in busy.content.decode() and not busy.streaming
+    assert "retry: 1000" in b"".join(first.streaming_content).decode()  # ends, slot back
+    second = client.get(url, {"seconds": "0.1"})
+    assert second.streaming
+    second.close()  # a client that left before the first event: the slot still comes back
+    third = client.get(url, {"seconds": "0.1"})
+    assert third.streaming and "retry: 1000" in b"".join(third.streaming_content).decode()
+    assert client.get(url, {"seconds": "soon"}).status_code == 400
+
+
+def test_streams_are_not_limited_outside_the_server_unless_configured(monkeypatch):
+    from zhili import server
+
+    monkeypatch.delenv("ZHILI_STREAM_SLOTS", raising=False)
+    monkeypatch.setattr(server, "THREADS_PER_WORKER", None)
+    assert server.long_request_slots() is None
+    monkeypatch.setattr(server, "THREADS_PER_WORKER", 4)
+    assert server.long_request_slots() == 2
+    monkeypatch.setattr(server, "THREADS_PER_WORKER", 1)
+    assert server.long_request_slots() == 1
+    monkeypatch.setenv("ZHILI_STREAM_SLOTS", "0")  # streams off: every page polls
+    assert server.long_request_slots() == 0

@@ -25,6 +25,8 @@
     var source = new EventSource(opts.stream + "?since=" + encodeURIComponent(cursor || ""));
     source.addEventListener("open", function () { setState(opts.labelLive || "live", "text-bg-success"); });
     source.addEventListener("alarm", function (e) { handle(JSON.parse(e.data)); });
+    // Every stream slot of the server is taken: poll the feed instead of holding a thread.
+    source.addEventListener("busy", function () { source.close(); poll(); });
     source.addEventListener("error", function () { setState("…", "text-bg-secondary"); });
   }
 
