@@ -8,7 +8,7 @@ dates parsed on SQLite, encrypted fields decrypted, booleans as ``bool``).
 """
 
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 _plans: dict = {}
 
@@ -52,3 +52,82 @@ def fetch_by_pk(model, pk, using: str = DEFAULT_DB_ALIAS):
             value = convert(value, column, connection)
         row[index] = value
     return model.from_db(using, attnames, row)
+
+
+_m2m_plans: dict = {}
+
+
+def _m2m_plan(model, name: str, connection):
+    """SQL reading (source pk, target pk) pairs of one many-to-many field, target-ordered.
+
+    None when the target's ordering or default manager needs the ORM (related lookups,
+    expressions, a filtering manager): the caller then asks the ORM.
+    """
+    key = (model, name, connection.alias, connection.vendor)
+    if key in _m2m_plans:
+        return _m2m_plans[key]
+    field = model._meta.get_field(name)
+    target = field.related_model
+    through = field.remote_field.through._meta
+    quote = connection.ops.quote_name
+    order = []
+    for item in [*target._meta.ordering, target._meta.pk.name]:
+        descending = isinstance(item, str) and item.startswith("-")
+        name_only = item[1:] if descending else item
+        try:
+            column = target._meta.get_field(name_only).column if isinstance(item, str) else None
+        except Exception:  # noqa: BLE001 - any unknown name or lookup: the ORM handles it
+            column = None
+        if column is None or "__" in name_only:
+            _m2m_plans[key] = None
+            return None
+        order.append(f"r.{quote(column)}{' DESC' if descending else ''}")
+    integer_keys = all(
+        isinstance(m._meta.pk, (models.AutoField, models.BigAutoField, models.IntegerField))
+        for m in (model, target)
+    )
+    if target._default_manager.all().query.where or not integer_keys:
+        _m2m_plans[key] = None  # a filtering manager, or keys that need converting
+        return None
+    sql = (
+        f"SELECT t.{quote(field.m2m_column_name())}, t.{quote(field.m2m_reverse_name())} "  # noqa: S608
+        f"FROM {quote(through.db_table)} t JOIN {quote(target._meta.db_table)} r "
+        f"ON r.{quote(target._meta.pk.column)} = t.{quote(field.m2m_reverse_name())} "
+        f"WHERE t.{quote(field.m2m_column_name())} IN ({{}}) ORDER BY {', '.join(order)}"
+    )
+    _m2m_plans[key] = sql
+    return sql
+
+
+def m2m_pks(model, name: str, pks: list, using: str = DEFAULT_DB_ALIAS) -> dict:
+    """Return ``{pk: [target pk, …]}`` of many-to-many field ``name`` for the rows ``pks``.
+
+    Targets come in the order of the target model's ``Meta.ordering`` (then by key), as
+    ``prefetch_related`` gives them, but without building a target instance or compiling a
+    query: a list that shows only the keys of its tags needs nothing more.
+    """
+    result: dict = {pk: [] for pk in pks}
+    if not pks:
+        return result
+    connection = connections[using]
+    sql = _m2m_plan(model, name, connection)
+    if sql is None:
+        field = model._meta.get_field(name)
+        through = field.remote_field.through
+        source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+        ordering = [
+            f"-{target}__{item[1:]}" if item.startswith("-") else f"{target}__{item}"
+            for item in (*field.related_model._meta.ordering, "pk")
+            if isinstance(item, str)
+        ]
+        pairs = through._default_manager.using(using).filter(**{f"{source}__in": pks})
+        if field.related_model._default_manager.all().query.where:
+            pairs = pairs.filter(**{f"{target}__in": field.related_model._default_manager.all()})
+        pairs = pairs.order_by(*ordering).values_list(f"{source}_id", f"{target}_id")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.format(", ".join(["%s"] * len(pks))), list(pks))
+            pairs = cursor.fetchall()
+    for source_pk, target_pk in pairs:
+        result[source_pk].append(target_pk)
+    return result

@@ -22,6 +22,40 @@ from zhili.core.masking import is_sensitive, mask_value
 from zhili.core.models import BaseModel
 from zhili.core.permissions import can_unmask
 
+#: Instance attribute holding ``{m2m field name: [target pk, …]}`` read by ``attach_m2m_pks``.
+M2M_PKS = "_zhili_m2m_pks"
+
+
+def pk_only_m2m(serializer_class) -> frozenset:
+    """Names of the many-to-many fields that ``serializer_class`` shows as lists of keys."""
+    if not issubclass(serializer_class, ModelSerializer):
+        return frozenset()
+    if serializer_class not in _pk_only_m2m:
+        plan = serializer_class()._representation_plan()
+        _pk_only_m2m[serializer_class] = frozenset(arg for _name, how, arg in plan if how == "pks")
+    return _pk_only_m2m[serializer_class]
+
+
+_pk_only_m2m: dict = {}
+
+
+def attach_m2m_pks(instances: list, names) -> None:
+    """Read the keys of many-to-many fields ``names`` for a page of rows, one query per field.
+
+    Cheaper than ``prefetch_related`` (no target instances, no query compiled) for a serializer
+    that shows only keys; ``ModelSerializer`` reads them back.
+    """
+    from zhili.core.fetch import m2m_pks
+
+    if not instances or not names:
+        return
+    model = type(instances[0])
+    using = instances[0]._state.db or "default"
+    for name in names:
+        by_pk = m2m_pks(model, name, [obj.pk for obj in instances], using=using)
+        for obj in instances:
+            obj.__dict__.setdefault(M2M_PKS, {})[name] = by_pk[obj.pk]
+
 
 @functools.cache
 def sensitive_fields_of(model) -> tuple:
@@ -197,6 +231,10 @@ class ModelSerializer(serializers.ModelSerializer):
             elif how == "method":
                 data[name] = getattr(self, arg)(instance)
             elif how == "pks":
+                attached = instance.__dict__.get(M2M_PKS)
+                if attached is not None and arg in attached:
+                    data[name] = attached[arg]
+                    continue
                 cache = getattr(instance, "_prefetched_objects_cache", {})
                 rows = cache[arg] if arg in cache else getattr(instance, arg).all()
                 data[name] = [obj.pk for obj in rows]

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from zhili.core import audit
-from zhili.core.api.serializers import build_serializer
+from zhili.core.api.serializers import attach_m2m_pks, build_serializer, pk_only_m2m
 from zhili.core.changes import record_change, snapshot
 from zhili.core.filtersets import build_filterset_cached
 from zhili.core.importexport import export_rows, import_file
@@ -58,12 +58,25 @@ class EntryViewSet(viewsets.ModelViewSet):
         queryset = restrict(
             self.entry.model._default_manager.all(), self.request.user, self.model_action or "view"
         )
-        m2m = [f.name for f in self.entry.meta.many_to_many if f.name in self.entry.get_form_fields()]
+        m2m = self._m2m_names()
+        if self.action == "list" and self.paginator is not None:
+            # Shown as keys only: read for the page by ``paginate_queryset``, not prefetched.
+            m2m = [name for name in m2m if name not in pk_only_m2m(self.get_serializer_class())]
         if m2m:
             queryset = queryset.prefetch_related(*m2m)
         if not self.request.query_params.get("ordering"):
             queryset = queryset.order_by(*self.entry.ordering)
         return queryset
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.action == "list":
+            keys_only = pk_only_m2m(self.get_serializer_class())
+            attach_m2m_pks(page, [name for name in self._m2m_names() if name in keys_only])
+        return page
+
+    def _m2m_names(self) -> list[str]:
+        return [f.name for f in self.entry.meta.many_to_many if f.name in self.entry.get_form_fields()]
 
     def perform_create(self, serializer):
         user = self.request.user
