@@ -61,7 +61,10 @@ def normalize_resident_id(value: str) -> str:
 
 def parse_resident_id(value: str) -> tuple[datetime.date, str]:
     """Return (birth date, sex "M"/"F") of a valid 18-character ID number."""
-    number = normalize_resident_id(value)
+    return _parse_normalized(normalize_resident_id(value))
+
+
+def _parse_normalized(number: str) -> tuple[datetime.date, str]:
     birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     return birth, ("M" if int(number[16]) % 2 else "F")
 
@@ -74,7 +77,7 @@ def validate_resident_id(value: str) -> None:
     if id_check_char(number[:17]) != number[17]:
         raise ValidationError(_("The ID number's check character is wrong."), code="id_checksum")
     try:
-        birth, _sex = parse_resident_id(number)
+        birth, _sex = _parse_normalized(number)
     except ValueError:
         raise ValidationError(
             _("The ID number's birth date is not a real date."), code="id_birth_date"

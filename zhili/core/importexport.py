@@ -422,7 +422,16 @@ class Importer:
     def run(self, headers, rows) -> ImportResult:
         result = ImportResult()
         mapping, point = _match_columns(self.entry, headers)
-        self.converters = [(index, field_obj, ColumnConverter(field_obj)) for index, field_obj in mapping]
+        # Rows are dicts keyed by attname (m2m: by name): hashing a text is far cheaper than
+        # hashing a Field, and a converted row updates the new instance's __dict__ as it is.
+        self.converters = [
+            (index, field_obj, field_obj.name if field_obj.many_to_many else field_obj.attname,
+             ColumnConverter(field_obj))
+            for index, field_obj in mapping
+        ]  # fmt: skip
+        self.relations = {
+            key: field_obj for _index, field_obj, key, _convert in self.converters if field_obj.is_relation
+        }
         self.point_field = next((f for f in import_columns(self.entry) if _is_point_only(f)), None)
         self.point = point
         with transaction.atomic():
@@ -448,7 +457,7 @@ class Importer:
 
     def _convert(self, rownum, cells, result):
         values, m2m, ok = {}, {}, True
-        for index, field_obj, convert in self.converters:
+        for index, field_obj, key, convert in self.converters:
             raw = cells[index] if index < len(cells) else None
             try:
                 value = convert(raw)
@@ -457,16 +466,16 @@ class Importer:
                 ok = False
                 continue
             if field_obj.many_to_many:
-                m2m[field_obj] = value
+                m2m[key] = value
             else:
-                values[field_obj] = value
+                values[key] = value
         if self.point is not None:
             try:
                 lon = float(_as_text(cells[self.point[0]]))
                 lat = float(_as_text(cells[self.point[1]]))
                 geom = shapely.Point(lon, lat)
                 validate_geometry(geom, ("Point",))
-                values[self.point_field] = geom
+                values[self.point_field.attname] = geom
             except (ValueError, IndexError, ValidationError):
                 result.add_error(rownum, _("Longitude") + "/" + _("Latitude"), _("Not a valid coordinate."))
                 ok = False
@@ -474,13 +483,17 @@ class Importer:
 
     def _resolve(self, parsed, result):
         """Replace natural keys of relations by primary keys, one query per relation per batch."""
+        if not self.relations:
+            return [(rownum, values, m2m) for rownum, (values, m2m) in parsed]
         wanted = defaultdict(set)
         for _rownum, (values, m2m) in parsed:
-            for field_obj, value in [*values.items(), *m2m.items()]:
-                if field_obj.is_relation and value not in (None, "", []):
-                    wanted[field_obj].update(value if field_obj.many_to_many else [value])
+            for name, field_obj in self.relations.items():
+                value = m2m.get(name) if field_obj.many_to_many else values.get(name)
+                if value not in (None, "", []):
+                    wanted[name].update(value if field_obj.many_to_many else [value])
         resolved = {}
-        for field_obj, keys in wanted.items():
+        for name, keys in wanted.items():
+            field_obj = self.relations[name]
             target = field_obj.related_model
             key = natural_key_of(target)
             queryset = target._default_manager.all()
@@ -489,25 +502,23 @@ class Importer:
             lookup_keys = list(keys)
             if key == "pk":
                 lookup_keys = [k for k in keys if str(k).isdigit()]
-            resolved[field_obj] = {
+            resolved[name] = {
                 str(k): pk for k, pk in queryset.filter(**{f"{key}__in": lookup_keys}).values_list(key, "pk")
             }
         good = []
         for rownum, (values, m2m) in parsed:
             ok = True
-            for field_obj in list(values) + list(m2m):
-                if not field_obj.is_relation:
-                    continue
-                raw = values.get(field_obj) if not field_obj.many_to_many else m2m[field_obj]
+            for name, field_obj in self.relations.items():
+                raw = m2m.get(name) if field_obj.many_to_many else values.get(name)
                 if raw in (None, "", []):
                     continue
-                table = resolved.get(field_obj, {})
+                table = resolved.get(name, {})
                 if field_obj.many_to_many:
                     missing = [k for k in raw if str(k) not in table]
-                    m2m[field_obj] = [table[str(k)] for k in raw if str(k) in table]
+                    m2m[name] = [table[str(k)] for k in raw if str(k) in table]
                 else:
                     missing = [] if str(raw) in table else [raw]
-                    values[field_obj] = table.get(str(raw))
+                    values[name] = table.get(str(raw))
                 if missing:
                     result.add_error(
                         rownum,
@@ -533,8 +544,7 @@ class Importer:
     def _build(self, rownum, values, result):
         obj = self._blank()
         data = obj.__dict__
-        for field_obj, value in values.items():
-            data[field_obj.attname] = value
+        data.update(values)
         if self.is_base_model:
             data["data_source"] = DataSource.IMPORT
             data["created_by_id"] = data["updated_by_id"] = self.user.pk
@@ -607,8 +617,9 @@ class Importer:
     def _set_m2m(self, created):
         links = defaultdict(list)
         for _rownum, obj, m2m in created:
-            for field_obj, pks in m2m.items():
-                through = getattr(self.model, field_obj.name).through
+            for name, pks in m2m.items():
+                field_obj = self.relations[name]
+                through = getattr(self.model, name).through
                 source = field_obj.m2m_field_name() + "_id"
                 target = field_obj.m2m_reverse_field_name() + "_id"
                 links[(through, source, target)].extend((obj.pk, pk) for pk in pks)
