@@ -532,7 +532,9 @@ def test_demo_builder(db):
         counts[obj._meta.label] += 1
         return obj
 
-    town = SimpleNamespace(spec=SimpleNamespace(seed=7), government=None, saved=saved, counts=counts)
+    town = SimpleNamespace(
+        spec=SimpleNamespace(seed=7), government=None, saved=saved, counts=counts, now=timezone.now()
+    )
     messages = []
     build_environment_demo(town, messages.append)
     assert ConstructionSite.objects.filter(data_source="demo").count() == 2
