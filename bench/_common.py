@@ -36,6 +36,34 @@ def loadavg() -> str:
         return " ".join(fh.read().split()[:3])
 
 
+def reference_ms(repeat: int = 5) -> float:
+    """Time a fixed pure-Python workload (best of ``repeat``, in ms): the machine's speed.
+
+    Machines of one class differ by 2x and more in single-core speed, so absolute figures only
+    compare within a run; a figure divided by this reference compares across machines.
+    """
+    import time
+
+    def work():
+        table = {}
+        for i in range(200_000):
+            text = str(i)
+            table[text] = len(text) + (i & 7)
+        return sum(table.values())
+
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
+def machine_line() -> str:
+    """One line for a benchmark's header: load and the speed reference."""
+    return f"load average {loadavg()}; Python speed reference {reference_ms():.1f} ms (lower is faster)"
+
+
 def proc_status(pid: int | str = "self") -> dict[str, int]:
     """Return the kB figures of /proc/<pid>/status (VmRSS, VmHWM, …)."""
     values = {}

@@ -32,6 +32,7 @@ from _common import (  # noqa: E402
     args_without_database,
     fmt,
     loadavg,
+    machine_line,
     pg_reachable,
     print_table,
     proc_status,
@@ -328,7 +329,7 @@ def profile_import(path: Path, user, top: int = 45) -> str:
 
 
 def run(args) -> dict:
-    print(f"== import_residents: {args.rows:,} rows on {args.database}; load average {loadavg()}", flush=True)
+    print(f"== import_residents: {args.rows:,} rows on {args.database}; {machine_line()}", flush=True)
     with BenchEnvironment("import", args.database, keep=args.keep) as env:
         setup_django()
         from django.conf import settings

@@ -45,6 +45,7 @@ from _common import (  # noqa: E402
     fmt,
     free_port,
     loadavg,
+    machine_line,
     pg_reachable,
     print_table,
     resident_records,
@@ -506,7 +507,7 @@ def load(port, sessions, paths, concurrency, seconds, use_wrk, dbname=None) -> d
 
 def run(args) -> dict:
     print(
-        f"== residents_api: {args.residents:,} residents on {args.database}; load average {loadavg()}",
+        f"== residents_api: {args.residents:,} residents on {args.database}; {machine_line()}",
         flush=True,
     )
     use_wrk = shutil.which("wrk") is not None and not args.python_load
