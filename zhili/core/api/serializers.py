@@ -26,12 +26,15 @@ from zhili.core.permissions import can_unmask
 M2M_PKS = "_zhili_m2m_pks"
 
 
-def pk_only_m2m(serializer_class) -> frozenset:
-    """Names of the many-to-many fields that ``serializer_class`` shows as lists of keys."""
+def pk_only_m2m(serializer_class, context=None) -> frozenset:
+    """Names of the many-to-many fields that ``serializer_class`` shows as lists of keys.
+
+    ``context`` is the view's serializer context, for serializers that read it to build fields.
+    """
     if not issubclass(serializer_class, ModelSerializer):
         return frozenset()
     if serializer_class not in _pk_only_m2m:
-        plan = serializer_class()._representation_plan()
+        plan = serializer_class(context=context or {})._representation_plan()
         _pk_only_m2m[serializer_class] = frozenset(arg for _name, how, arg in plan if how == "pks")
     return _pk_only_m2m[serializer_class]
 

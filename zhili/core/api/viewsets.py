@@ -61,7 +61,7 @@ class EntryViewSet(viewsets.ModelViewSet):
         m2m = self._m2m_names()
         if self.action == "list" and self.paginator is not None:
             # Shown as keys only: read for the page by ``paginate_queryset``, not prefetched.
-            m2m = [name for name in m2m if name not in pk_only_m2m(self.get_serializer_class())]
+            m2m = [name for name in m2m if name not in self._keys_only_m2m()]
         if m2m:
             queryset = queryset.prefetch_related(*m2m)
         if not self.request.query_params.get("ordering"):
@@ -71,9 +71,12 @@ class EntryViewSet(viewsets.ModelViewSet):
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         if page is not None and self.action == "list":
-            keys_only = pk_only_m2m(self.get_serializer_class())
+            keys_only = self._keys_only_m2m()
             attach_m2m_pks(page, [name for name in self._m2m_names() if name in keys_only])
         return page
+
+    def _keys_only_m2m(self) -> frozenset:
+        return pk_only_m2m(self.get_serializer_class(), self.get_serializer_context())
 
     def _m2m_names(self) -> list[str]:
         return [f.name for f in self.entry.meta.many_to_many if f.name in self.entry.get_form_fields()]
