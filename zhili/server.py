@@ -7,10 +7,16 @@ the background jobs and supervises the workers. On Windows there is one worker.
 Database connections are bounded: every thread holds at most one connection, and on
 PostgreSQL each worker's connection pool is capped so that all workers together never open
 more than ``ZHILI_DB_POOL_MAX`` connections (see docs/adr/0003).
+
+Client connections are balanced across the workers (``ConnectionBalance``): with a plain shared
+socket, whichever worker wakes first accepts, and under load one worker ended up holding 11 of
+16 keep-alive connections (23 of 32) while the other idled, so the loaded worker's requests
+queued behind its single core.
 """
 
 import contextlib
 import gc
+import multiprocessing.sharedctypes
 import os
 import signal
 import socket
@@ -75,7 +81,48 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_worker(sock: socket.socket, threads: int) -> None:
+class ConnectionBalance:
+    """Keep the workers' open client connections even ("least connections" at accept time).
+
+    Every worker publishes how many client connections it holds in a slot of a shared array
+    (created before the fork; each worker writes only its own slot). A worker offers to accept
+    a new connection only while it holds no more than any other worker; ties all offer, and the
+    kernel gives the connection to one of them. Keep-alive clients (browsers, a reverse proxy's
+    upstream pool, load generators) keep their connection for many requests, so an uneven first
+    accept would stay uneven for the life of the connection.
+    """
+
+    def __init__(self, workers: int):
+        self.counts = multiprocessing.sharedctypes.RawArray("i", workers)
+
+    def attach(self, server, index: int) -> None:
+        """Make a waitress server (one worker's) publish its count and accept only when least loaded."""
+        counts = self.counts
+        plain_readable = server.readable
+        channels = server.active_channels
+
+        def readable() -> bool:
+            if not plain_readable():
+                return False
+            mine = counts[index] = len(channels)
+            return mine <= min(counts)
+
+        class BalancedChannel(server.channel_class):
+            def add_channel(self, map=None):
+                super().add_channel(map)
+                counts[index] = len(channels)
+
+            def del_channel(self, map=None):
+                super().del_channel(map)
+                counts[index] = len(channels)
+
+        server.readable = readable
+        server.channel_class = BalancedChannel
+
+
+def run_worker(
+    sock: socket.socket, threads: int, balance: ConnectionBalance | None = None, index: int = 0
+) -> None:
     from waitress import create_server
 
     from zhili.wsgi import application
@@ -88,6 +135,8 @@ def run_worker(sock: socket.socket, threads: int) -> None:
         connection_limit=max(100, threads * 16),
         channel_timeout=60,
     )
+    if balance is not None:
+        balance.attach(server, index)
     try:
         server.run()
     except (KeyboardInterrupt, SystemExit):
@@ -120,11 +169,12 @@ def serve(host: str, port: int, threads: int = 8, workers: int | None = None) ->
     gc.freeze()
     sock = listen(host, port)
     children = []
-    for _ in range(workers if workers > 1 else 0):
+    balance = ConnectionBalance(workers) if workers > 1 else None
+    for index in range(workers if workers > 1 else 0):
         pid = os.fork()
         if pid == 0:
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-            run_worker(sock, threads)
+            run_worker(sock, threads, balance, index)
             os._exit(0)
         children.append(pid)
 
