@@ -22,6 +22,8 @@ import signal
 import socket
 import sys
 import time
+import traceback
+from typing import NoReturn
 
 #: Threads per worker process of the running server (set by ``serve``; None outside ``zhili up``).
 THREADS_PER_WORKER: int | None = None
@@ -145,6 +147,26 @@ def run_worker(
         server.close()
 
 
+def worker_main(sock: socket.socket, threads: int, balance: ConnectionBalance | None, index: int) -> NoReturn:
+    """The whole life of a forked worker: serve until SIGTERM or Ctrl-C, then exit.
+
+    It never returns: an exception that escaped ``run_worker`` (a signal during start-up, say)
+    would otherwise carry the child on into the supervisor's code after ``fork``, where it would
+    fork workers of its own that nobody stops.
+    """
+    code = 0
+    try:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        run_worker(sock, threads, balance, index)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)
+
+
 def serve(host: str, port: int, threads: int = 8, workers: int | None = None) -> int:
     from zhili.core.jobs import Scheduler
 
@@ -168,30 +190,29 @@ def serve(host: str, port: int, threads: int = 8, workers: int | None = None) ->
     gc.collect()
     gc.freeze()
     sock = listen(host, port)
-    children = []
+    children: list[int] = []
     balance = ConnectionBalance(workers) if workers > 1 else None
-    for index in range(workers if workers > 1 else 0):
-        pid = os.fork()
-        if pid == 0:
-            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-            run_worker(sock, threads, balance, index)
-            os._exit(0)
-        children.append(pid)
-
     scheduler = Scheduler()
-    scheduler.start()
-    shown_host = f"[{host}]" if ":" in host else host
-    print(
-        f"Zhili is running at http://{shown_host}:{port}/  ({workers} worker(s) × {threads} threads; "
-        "Ctrl-C to stop)",
-        flush=True,
-    )
 
     def stop(signum, frame):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    # From the first fork on, every way out (Ctrl-C, SIGTERM, an error) goes through the
+    # ``finally`` below, which stops the workers: none may outlive the supervisor.
     try:
+        for index in range(workers if workers > 1 else 0):
+            pid = os.fork()
+            if pid == 0:
+                worker_main(sock, threads, balance, index)
+            children.append(pid)
+        scheduler.start()
+        shown_host = f"[{host}]" if ":" in host else host
+        print(
+            f"Zhili is running at http://{shown_host}:{port}/  ({workers} worker(s) × {threads} threads; "
+            "Ctrl-C to stop)",
+            flush=True,
+        )
         if children:
             while True:
                 pid, _status = os.wait()

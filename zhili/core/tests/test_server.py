@@ -1,10 +1,14 @@
 """The production server's worker processes share client connections evenly (``ConnectionBalance``)."""
 
 import contextlib
+import os
 import socket
+from unittest import mock
 
+import pytest
 from waitress import create_server, wasyncore
 
+from zhili import server as zhili_server
 from zhili.server import ConnectionBalance, listen
 
 
@@ -74,3 +78,40 @@ def test_a_closed_connection_frees_its_workers_slot():
         for _ in range(5):
             wasyncore.loop(timeout=0.01, map=servers[0]._map, count=1)
         assert list(balance.counts) == [0, 0]
+
+
+def exit_code_of_forked_worker(run_worker) -> int:
+    """Fork, run ``worker_main`` with ``run_worker`` in the child; return the child's exit code.
+
+    The child exits with 99 if ``worker_main`` ever returned or raised, that is, if the worker
+    could have carried on into the supervisor's code.
+    """
+    sock = listen("127.0.0.1", 0)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                with mock.patch.object(zhili_server, "run_worker", run_worker):
+                    zhili_server.worker_main(sock, 1, None, 0)
+            finally:
+                os._exit(99)
+        _pid, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status)
+    finally:
+        sock.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="workers are forked only where os.fork exists")
+def test_a_worker_stopped_during_start_up_exits_instead_of_running_the_supervisors_code():
+    def stopped(*args):
+        raise SystemExit(0)  # what the SIGTERM handler raises
+
+    assert exit_code_of_forked_worker(stopped) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="workers are forked only where os.fork exists")
+def test_a_worker_that_fails_exits_with_an_error():
+    def failing(*args):
+        raise RuntimeError("the worker could not start")
+
+    assert exit_code_of_forked_worker(failing) == 1
