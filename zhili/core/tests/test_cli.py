@@ -1,5 +1,6 @@
 """The ``zhili`` command as a new user runs it: up (serve, first admin, Ctrl-C, restart), createadmin."""
 
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -61,6 +62,7 @@ def start_up(data_dir, port):
         stderr=subprocess.STDOUT,
         text=True,
         env=env_for(data_dir),
+        start_new_session=True,  # its own process group, so a failed stop can remove every process
     )
     lines = []
     deadline = time.monotonic() + 120
@@ -76,8 +78,21 @@ def start_up(data_dir, port):
 
 
 def stop(process) -> str:
+    """Ctrl-C, as a user stops it; the output must close (no worker left behind) within 30 s."""
     process.send_signal(signal.SIGINT)
-    rest, _ = process.communicate(timeout=30)
+    try:
+        rest, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        processes = subprocess.run(
+            ["ps", "-eo", "pid,ppid,pgid,stat,etime,args"], capture_output=True, text=True
+        )
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate(timeout=10)
+        raise AssertionError(
+            f"zhili up (pid {process.pid}) did not stop within 30 s of Ctrl-C.\n"
+            f"Its output:\n{output}\nProcesses:\n{processes.stdout}"
+        ) from None
     assert process.returncode == 0
     return rest
 
