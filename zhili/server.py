@@ -156,7 +156,8 @@ def worker_main(sock: socket.socket, threads: int, balance: ConnectionBalance | 
     """
     code = 0
     try:
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: sys.exit(0))
         run_worker(sock, threads, balance, index)
     except (KeyboardInterrupt, SystemExit):
         pass
@@ -197,6 +198,10 @@ def serve(host: str, port: int, threads: int = 8, workers: int | None = None) ->
     def stop(signum, frame):
         raise KeyboardInterrupt
 
+    # Both set explicitly: a process started in the background by a non-interactive shell (a CI
+    # script's ``cmd &``, some service wrappers) inherits SIGINT as *ignored*, and Python then
+    # leaves it ignored, so Ctrl-C (or ``kill -INT``) would not stop the server.
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     # From the first fork on, every way out (Ctrl-C, SIGTERM, an error) goes through the
     # ``finally`` below, which stops the workers: none may outlive the supervisor.

@@ -55,14 +55,20 @@ def test_createadmin_refuses_weak_passwords(tmp_path):
     assert strong.returncode == 0, strong.stderr
 
 
-def start_up(data_dir, port):
+def ignore_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def start_up(data_dir, port, *extra, sigint_ignored=False):
     process = subprocess.Popen(
-        [*ZHILI, "up", "--no-demo", "--port", str(port)],
+        [*ZHILI, "up", "--no-demo", "--port", str(port), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=env_for(data_dir),
         start_new_session=True,  # its own process group, so a failed stop can remove every process
+        # What a non-interactive shell's ``zhili up &`` passes on: SIGINT ignored.
+        preexec_fn=ignore_sigint if sigint_ignored else None,
     )
     lines = []
     deadline = time.monotonic() + 120
@@ -135,3 +141,10 @@ def test_up_serves_prints_a_one_time_admin_password_stops_cleanly_and_keeps_data
         assert sign_in(base, "admin", password) == f"{base}/accounts/password/"
     finally:
         stop(process)
+
+
+def test_ctrl_c_stops_every_worker_even_when_started_with_sigint_ignored(tmp_path):
+    """A CI script or service wrapper that starts ``zhili up &`` hands it SIGINT ignored."""
+    process, output = start_up(tmp_path, free_port(), "--workers", "2", sigint_ignored=True)
+    assert "2 worker(s)" in output
+    assert "Stopping" in stop(process)
