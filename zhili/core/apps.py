@@ -8,4 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from zhili.core import checks  # noqa: F401  (registers system checks)
+        from zhili.core.fields import drop_pattern_indexes
+
+        post_migrate.connect(drop_pattern_indexes, dispatch_uid="core_drop_pattern_indexes")

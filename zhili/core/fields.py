@@ -76,6 +76,33 @@ class SensitiveCharField(models.CharField):
         return prepare
 
 
+def drop_pattern_indexes(sender, using="default", **kwargs) -> None:
+    """Drop PostgreSQL's ``…_like`` indexes on encrypted columns (connected to ``post_migrate``).
+
+    For a unique or indexed text column Django adds a second index with ``text_pattern_ops`` to
+    serve ``LIKE 'prefix%'``. An encrypted column is only ever compared whole (see
+    ``_SensitiveLookupMixin``), so that index is never read; it only costs every insert (about
+    2 µs a row in a resident import) and disk. Idempotent; other databases have no such index.
+    """
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    indexed = [
+        (model, field)
+        for model in sender.get_models()
+        for field in model._meta.local_concrete_fields
+        if getattr(field, "is_sensitive", False) and (field.unique or field.db_index)
+    ]
+    if not indexed:
+        return
+    with connection.schema_editor() as editor:
+        for model, field in indexed:
+            name = editor._create_index_name(model._meta.db_table, [field.column], suffix="_like")
+            editor.execute(editor._delete_index_sql(model, name))
+
+
 class _SensitiveLookupMixin:
     """Equality on an encrypted column: compare with the stored forms under every key.
 
