@@ -180,13 +180,16 @@ def test_same_seed_gives_the_same_town(db):
 
 def test_the_build_clock_dates_the_time_relative_records(db):
     """Readings end at the hour of the build's ``now``, not at the wall clock's."""
+    from zhili.iot.demo import HISTORY_INTERVAL_S
     from zhili.iot.models import Reading
     from zhili.iot.store import to_ms
 
     now = timezone.now() - datetime.timedelta(days=3, hours=5)
     build_demo(scale=1, density=SMALL, now=now)
     latest = Reading.objects.order_by("-ts").values_list("ts", flat=True).first()
-    assert to_ms(now - datetime.timedelta(hours=1)) <= latest <= to_ms(now)
+    # History ends at the start of the build's hour: its last step begins one interval before.
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    assert to_ms(hour) - HISTORY_INTERVAL_S * 1000 <= latest < to_ms(hour)
 
 
 @pytest.mark.req("R-0-elements")
