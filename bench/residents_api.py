@@ -6,7 +6,7 @@ chunk; ~40 grids per 15,000 residents; 10 tags on ~5 % of residents), starts
 loads ``/api/people/residents/?grid=<id>&tags=<id>&page_size=50`` (rotating grids and tags)
 as --users signed-in users (so that the per-user API rate limit, 6,000/min by default, is in force
 but not hit: one user alone is not a town's load) with wrk (or a Python keep-alive thread pool when wrk is missing) at --concurrency, then at
-32 against the server's own configuration (one worker per core, 4 threads each; on PostgreSQL a
+32 against the server's own configuration (one worker per core, 2 threads each; on PostgreSQL a
 pool of 10 shared by the workers).
 
     python bench/residents_api.py [--residents 1000000] [--database sqlite|postgresql|both]
@@ -247,6 +247,28 @@ def build_demo_town(residents: int) -> dict:
         "grid_ids": list(Grid.objects.values_list("id", flat=True)),
         "tag_ids": list(Tag.objects.values_list("id", flat=True)),
     }
+
+
+def create_users(count: int) -> None:
+    """Create ``count`` benchmark superusers (bench, bench02, …) with PASSWORD."""
+    from django.contrib.auth import get_user_model
+
+    first = get_user_model().objects.create_superuser(USERNAME, password=PASSWORD)
+    for number in range(2, count + 1):
+        # The same password hash: hashing once is enough for benchmark accounts.
+        get_user_model().objects.create(
+            username=f"{USERNAME}{number:02d}", password=first.password, is_superuser=True, is_staff=True
+        )
+
+
+def sign_in_all(port: int, count: int) -> list[str]:
+    """Sign the ``count`` benchmark users in to the server on ``port``; return their session ids."""
+    sessions = []
+    for number in range(1, count + 1):
+        browser = Browser(port)
+        sessions.append(browser.sign_in(USERNAME if number == 1 else f"{USERNAME}{number:02d}", PASSWORD))
+        browser.close()
+    return sessions
 
 
 def url_for(grid_id: int, tag_id: int) -> str:
@@ -515,7 +537,6 @@ def run(args) -> dict:
     with BenchEnvironment("api", args.database, keep=args.keep) as env:
         setup_django()
         from django.conf import settings
-        from django.contrib.auth import get_user_model
         from django.core.management import call_command
         from django.db import connections
 
@@ -544,12 +565,7 @@ def run(args) -> dict:
             f"{data['fill_and_analyze_seconds']:.1f} s)",
             flush=True,
         )
-        first = get_user_model().objects.create_superuser(USERNAME, password=PASSWORD)
-        for number in range(2, args.users + 1):
-            # The same password hash: hashing once is enough for benchmark accounts.
-            get_user_model().objects.create(
-                username=f"{USERNAME}{number:02d}", password=first.password, is_superuser=True, is_staff=True
-            )
+        create_users(args.users)
         figures["users"] = args.users
         paths = rotation(data["grid_ids"], data["tag_ids"])
         figures.update(analyse_queries(paths))

@@ -158,8 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--threads",
         type=int,
-        default=int(os.environ.get("ZHILI_THREADS", "4")),
-        help="threads per worker process; each holds at most one database connection (default 4)",
+        default=int(os.environ.get("ZHILI_THREADS", "2")),
+        help="threads per worker process; each holds at most one database connection (default 2)",
     )
     up.add_argument(
         "--workers",
