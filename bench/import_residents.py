@@ -350,8 +350,16 @@ def run(args) -> dict:
             flush=True,
         )
         user = prepare_database()
+        if not args.no_freeze:
+            # As in the server: ``zhili up`` collects and freezes the loaded application's heap
+            # before its workers fork (zhili/server.py), and imports run in those workers. Without
+            # this, every full collection during the import also walks Django's import-time
+            # objects; that costs about a fifth of the import here (``--no-freeze`` shows it).
+            gc.collect()
+            gc.freeze()
         figures: dict = {
             "database": args.database,
+            "heap": "unfrozen (--no-freeze)" if args.no_freeze else "frozen after start-up, as in zhili up",
             "rows": args.rows,
             "engine": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
             "load_before": loadavg(),
@@ -439,7 +447,7 @@ def report(all_figures: list[dict]) -> None:
                     ]
                 )
         print_table(
-            f"Import of {figures['rows']:,} residents on {figures['engine']} "
+            f"Import of {figures['rows']:,} residents on {figures['engine']}, heap {figures['heap']} "
             f"(load average before {figures['load_before']}, after {figures['load_after']})",
             ["importer", "rows/s", "vs Zhili CSV", "rows per CPU-second (client process)"],
             rows,
@@ -500,6 +508,11 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of Zhili's CSV import")
+    parser.add_argument(
+        "--no-freeze",
+        action="store_true",
+        help="do not freeze the start-up heap as zhili up does (imports then pay for full collections of it)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
