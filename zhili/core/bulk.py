@@ -130,28 +130,35 @@ def bulk_insert(objs: list[models.Model]) -> None:
             patches.append((index, f.attname, f if computed else None, prep))
     for obj, pk in zip(objs, reserve_ids(model, len(objs)), strict=True):
         obj.pk = pk
-    rows = []
     alias = conn.alias
-    for obj in objs:
-        data = obj.__dict__
-        for _index, attname, _value in stamped:
-            data[attname] = now
-        row = list(read_row(data))
-        for index, _attname, value in stamped:
-            row[index] = value
-        for index, _attname, pre_save_field, prep in patches:
-            value = pre_save_field.pre_save(obj, True) if pre_save_field is not None else row[index]
-            row[index] = value if prep is None else prep(value)
-        rows.append(row)
-        state = obj._state
-        state.adding = False
-        state.db = alias
-    write_rows(conn, model, fields, rows)
+
+    def rows():
+        for obj in objs:
+            data = obj.__dict__
+            for _index, attname, _value in stamped:
+                data[attname] = now
+            row = list(read_row(data))
+            for index, _attname, value in stamped:
+                row[index] = value
+            for index, _attname, pre_save_field, prep in patches:
+                value = pre_save_field.pre_save(obj, True) if pre_save_field is not None else row[index]
+                row[index] = value if prep is None else prep(value)
+            yield row
+            state = obj._state
+            state.adding = False
+            state.db = alias
+
+    # A generator, so that on PostgreSQL each row is prepared (encrypted…) while the server is
+    # still inserting the rows sent before it: client and server work at the same time.
+    write_rows(conn, model, fields, rows())
 
 
-def insert_rows(model, field_names: list[str], rows: list[tuple]) -> None:
-    """Insert already prepared database values (no instances) into ``model``'s table."""
-    if not rows:
+def insert_rows(model, field_names: list[str], rows) -> None:
+    """Insert already prepared database values (no instances) into ``model``'s table.
+
+    ``rows`` is a sequence or an iterator of tuples (see ``write_rows``).
+    """
+    if isinstance(rows, list | tuple) and not rows:
         return
     fields = [model._meta.get_field(name) for name in field_names]
     write_rows(connections[DEFAULT_DB_ALIAS], model, fields, rows)
@@ -165,6 +172,10 @@ def write_rows(conn, model, fields: list[models.Field], rows) -> None:
     row in a single command (psycopg formats the rows in C), which measured about 8× faster than
     ``executemany`` for resident rows. ``COPY`` checks constraints like ``INSERT`` does, so a
     duplicate still raises ``IntegrityError`` and the caller's transaction rolls it back.
+
+    ``rows`` may be a generator: it is consumed while the ``COPY`` is open, so the server
+    inserts the rows already sent while the generator prepares the next. It must not use the
+    database connection itself (PostgreSQL refuses any other command during ``COPY``).
     """
     if conn.vendor == "postgresql":
         quote = conn.ops.quote_name

@@ -9,6 +9,8 @@ import codecs
 import csv
 import datetime
 import io
+import itertools
+import operator
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -63,9 +65,21 @@ class ImportResult:
         return self.error_count == 0
 
     def add_error(self, row: int, field_name: str, message: str) -> None:
+        """Count an error; the report keeps the ``IMPORT_MAX_ERRORS`` of the lowest rows.
+
+        The importer checks one batch while it writes the one before, so errors do not arrive
+        in row order; ``finish`` sorts them.
+        """
         self.error_count += 1
-        if len(self.errors) < settings.ZHILI["IMPORT_MAX_ERRORS"]:
-            self.errors.append(RowError(row, field_name, str(message)))
+        limit = settings.ZHILI["IMPORT_MAX_ERRORS"]
+        self.errors.append(RowError(row, field_name, str(message)))
+        if len(self.errors) >= 2 * limit:
+            self.finish()
+
+    def finish(self) -> None:
+        """Order the kept errors by row and drop those past the limit."""
+        self.errors.sort(key=operator.attrgetter("row"))
+        del self.errors[settings.ZHILI["IMPORT_MAX_ERRORS"] :]
 
     def as_dict(self) -> dict:
         return {
@@ -435,25 +449,49 @@ class Importer:
         self.point_field = next((f for f in import_columns(self.entry) if _is_point_only(f)), None)
         self.point = point
         with transaction.atomic():
-            batch = []
-            for rownum, cells in enumerate(rows, start=2):
-                if cells is None or _is_blank_row(cells):
-                    continue
-                result.total += 1
-                batch.append((rownum, cells))
-                if len(batch) >= self.batch_size:
-                    self._process(batch, result)
-                    batch = []
-            if batch:
-                self._process(batch, result)
+            reader = self._data_rows(rows, result)
+            batch = _Batch()
+            _exhaust(self._fill(batch, reader, result))
+            while batch.read:
+                # The next batch is read and converted while this one's change records are
+                # written, so the client works while the database server inserts (see
+                # ``record_bulk_create``); whatever is left of it runs afterwards.
+                following = _Batch()
+                filling = self._fill(following, reader, result)
+                self._process(batch.parsed, result, alongside=filling)
+                _exhaust(filling)
+                batch = following
             if result.total == 0:
                 raise ImportFileError(_("The file has no data rows."))
             if not result.ok:
                 transaction.set_rollback(True)
+        result.finish()
         if result.ok and result.created >= STATISTICS_AFTER_ROWS:
             links = [f.remote_field.through._meta.db_table for f in self.model._meta.local_many_to_many]
             refresh_statistics(self.model._meta.db_table, *links)
         return result
+
+    @staticmethod
+    def _data_rows(rows, result):
+        """Yield ``(row number, cells)`` of the rows that are not blank, counting them."""
+        for rownum, cells in enumerate(rows, start=2):
+            if cells is None or _is_blank_row(cells):
+                continue
+            result.total += 1
+            yield rownum, cells
+
+    def _fill(self, batch, reader, result):
+        """Read and convert the next batch of rows into ``batch``, one row per step.
+
+        A generator, so that the caller decides when each step runs (``alongside`` of
+        ``record_bulk_create``). It must not use the database: it may run during a ``COPY``.
+        """
+        for rownum, cells in itertools.islice(reader, self.batch_size):
+            batch.read += 1
+            converted = self._convert(rownum, cells, result)
+            if converted is not None:
+                batch.parsed.append((rownum, converted))
+            yield
 
     def _convert(self, rownum, cells, result):
         values, m2m, ok = {}, {}, True
@@ -563,12 +601,8 @@ class Importer:
             return None
         return obj
 
-    def _process(self, batch, result):
-        parsed = []
-        for rownum, cells in batch:
-            converted = self._convert(rownum, cells, result)
-            if converted is not None:
-                parsed.append((rownum, converted))
+    def _process(self, parsed, result, alongside=None):
+        """Resolve, check and insert one batch of converted rows; run ``alongside`` steps meanwhile."""
         objs = []
         for rownum, values, m2m in self._resolve(parsed, result):
             obj = self._build(rownum, values, result)
@@ -584,7 +618,10 @@ class Importer:
             return
         self._set_m2m(created)
         record_bulk_create(
-            [obj for _rownum, obj, _m2m in created], user=self.user, message=_("Imported from file")
+            [obj for _rownum, obj, _m2m in created],
+            user=self.user,
+            message=_("Imported from file"),
+            alongside=alongside,
         )
         result.created += len(created)
 
@@ -625,6 +662,19 @@ class Importer:
                 links[(through, source, target)].extend((obj.pk, pk) for pk in pks)
         for (through, source, target), rows in links.items():
             insert_rows(through, [source, target], rows)
+
+
+@dataclass
+class _Batch:
+    """Rows read for one batch (``read``, blank rows excluded) and those that converted."""
+
+    read: int = 0
+    parsed: list = field(default_factory=list)
+
+
+def _exhaust(steps) -> None:
+    for _step in steps:
+        pass
 
 
 # ---------------------------------------------------------------- export

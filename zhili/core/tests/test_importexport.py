@@ -117,3 +117,40 @@ def test_imported_rows_have_a_create_record_and_their_first_edit_keeps_the_impor
     update = history_for(resident).first()
     assert update.prechange_data["name"] == "王五" and update.prechange_data["grid_id"] == grid.pk
     assert ("name", "王五", "王五六") in update.diff()
+
+
+def small_batches(settings, batch_size: int, max_errors: int = 500) -> None:
+    settings.ZHILI = {**settings.ZHILI, "IMPORT_BATCH_SIZE": batch_size, "IMPORT_MAX_ERRORS": max_errors}
+
+
+def test_errors_are_reported_in_row_order_and_the_limit_keeps_the_first_rows(admin_user, settings):
+    """Errors arrive out of row order (cells are converted before a batch's lookups, and the next
+    batch is converted while this one is written); the report is in row order all the same."""
+    small_batches(settings, batch_size=3, max_errors=1)
+    grid = make_grid()
+    lines = [f"甲{n},{make_id_number(seq=60 + n)},{grid.code},registered" for n in range(9)]
+    # Row 5's grid is looked up after row 7's cells are converted (lookups go per batch).
+    lines[3] = f"无网格,{make_id_number(seq=89)},NO-SUCH-GRID,registered"
+    lines[5] = f"坏类,{make_id_number(seq=90)},{grid.code},no-such-type"
+    text = "name,id_number,grid,residence_type\n" + "\n".join(lines) + "\n"
+    result = run(text, admin_user)
+    assert result.error_count == 2
+    assert [e.row for e in result.errors] == [5]
+    small_batches(settings, batch_size=3, max_errors=10)
+    result = run(text, admin_user)
+    assert [e.row for e in result.errors] == [5, 7]
+    assert Resident.objects.count() == 0
+
+
+def test_a_file_error_in_a_later_batch_saves_nothing(admin_user, settings):
+    """Row 10 is read while rows 5-7 are written (a field past the CSV module's size limit)."""
+    small_batches(settings, batch_size=3)
+    grid = make_grid()
+    lines = [f"甲{n},{make_id_number(seq=70 + n)},{grid.code}" for n in range(8)]
+    lines.append(f'"{"长" * 140_000}",{make_id_number(seq=80)},{grid.code}')
+    with pytest.raises(ImportFileError, match="10"):
+        run("name,id_number,grid\n" + "\n".join(lines) + "\n", admin_user)
+    assert Resident.objects.count() == 0
+    from zhili.core.models import ChangeRecord
+
+    assert not ChangeRecord.objects.exists()
