@@ -174,17 +174,51 @@ class _Sm4Siv:
 _MASK128 = (1 << 128) - 1
 
 
+def _sealer(kid: str, cipher: str):
+    """Return ``(head, seal)``: the token's prefix and a function from plaintext bytes to its body."""
+    derived = keyring().derived(kid, cipher)
+    if cipher == "sm4":
+        mac, ctr = derived.mac, derived.ctr
+
+        def seal(data: bytes) -> bytes:
+            siv = mac(data)[:16]
+            return siv + ctr(siv, data)
+
+    else:
+
+        def seal(data: bytes) -> bytes:
+            return derived.encrypt(data, None)
+
+    return f"{PREFIX}{CIPHER_CODES[cipher]}{kid}{PREFIX}", seal
+
+
 @lru_cache(maxsize=200_000)
 def _encrypt(plaintext: str, kid: str, cipher: str) -> str:
+    head, seal = _sealer(kid, cipher)
+    return head + _b64(seal(plaintext.encode()))
+
+
+def bulk_encryptor():
+    """Return a function that encrypts many values with the current key (bulk inserts).
+
+    ``encrypt`` memoises up to 200,000 values for lookups; an import of new values would fill
+    that memo (tens of megabytes kept in the worker) and pay for each entry. This binds the key
+    once and memoises only within the returned function, which lives as long as one bulk write,
+    so a value repeated in it (an address) is still encrypted once.
+    """
     ring = keyring()
-    data = plaintext.encode()
-    if cipher == "sm4":
-        sm4 = ring.derived(kid, cipher)
-        siv = sm4.mac(data)[:16]
-        body = siv + sm4.ctr(siv, data)
-    else:
-        body = ring.derived(kid, cipher).encrypt(data, None)
-    return f"{PREFIX}{CIPHER_CODES[cipher]}{kid}{PREFIX}{_b64(body)}"
+    head, seal = _sealer(ring.current, ring.cipher)
+    done: dict[str, str] = {}
+
+    def encrypt_value(plaintext: str) -> str:
+        token = done.get(plaintext)
+        if token is None:
+            if len(done) >= 10_000:
+                done.clear()
+            token = done[plaintext] = head + _b64(seal(plaintext.encode())) if plaintext else plaintext
+        return token
+
+    return encrypt_value
 
 
 @lru_cache(maxsize=200_000)

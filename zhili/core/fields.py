@@ -68,9 +68,11 @@ class SensitiveCharField(models.CharField):
         """Return what ``get_db_prep_save`` does, short-cut for plain text (bulk inserts)."""
         from zhili.core import crypto
 
+        encrypt = crypto.bulk_encryptor()
+
         def prepare(value):
             if type(value) is str and value and not value.startswith(crypto.PREFIX):
-                return crypto.encrypt(value)
+                return encrypt(value)
             return self.get_db_prep_save(value, connection)
 
         return prepare
