@@ -153,6 +153,17 @@ def bulk_insert(objs: list[models.Model]) -> None:
     write_rows(conn, model, fields, rows())
 
 
+class CopyInProgress(RuntimeError):
+    """A query was attempted while rows streamed to PostgreSQL with ``COPY`` (a bug in the caller)."""
+
+
+def _refuse_queries_during_copy(execute, sql, params, many, context):
+    raise CopyInProgress(
+        "The database was queried while rows were being streamed to it: prepare values that "
+        f"need the database before calling write_rows (query: {sql[:80]})"
+    )
+
+
 def insert_rows(model, field_names: list[str], rows) -> None:
     """Insert already prepared database values (no instances) into ``model``'s table.
 
@@ -175,7 +186,8 @@ def write_rows(conn, model, fields: list[models.Field], rows) -> None:
 
     ``rows`` may be a generator: it is consumed while the ``COPY`` is open, so the server
     inserts the rows already sent while the generator prepares the next. It must not use the
-    database connection itself (PostgreSQL refuses any other command during ``COPY``).
+    database: the connection is busy with the ``COPY``, and a query would wait for it forever,
+    so one raises ``CopyInProgress`` instead.
     """
     if conn.vendor == "postgresql":
         quote = conn.ops.quote_name
@@ -183,7 +195,12 @@ def write_rows(conn, model, fields: list[models.Field], rows) -> None:
         # The raw psycopg cursor bypasses Django's wrapper, so its errors are translated here
         # (a unique violation must reach the caller as ``django.db.IntegrityError``).
         sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-        with conn.cursor() as cursor, conn.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        with (
+            conn.execute_wrapper(_refuse_queries_during_copy),
+            conn.cursor() as cursor,
+            conn.wrap_database_errors,
+            cursor.cursor.copy(sql) as copy,
+        ):
             write_row = copy.write_row
             for row in rows:
                 write_row(row)

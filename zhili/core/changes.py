@@ -103,7 +103,7 @@ def _snapshot_plan(model) -> list[tuple[str, object]]:
     return plan
 
 
-def record_bulk_create(objs: list, *, user=None, message: str = "", alongside=None) -> None:
+def record_bulk_create(objs: list, *, user=None, message: str = "") -> None:
     """Write create records for many new objects at once (used by imports and bulk helpers).
 
     Unlike ``record_change``, these records carry no ``postchange_data``: the state a row had
@@ -112,12 +112,6 @@ def record_bulk_create(objs: list, *, user=None, message: str = "", alongside=No
     a second (JSON) copy of every row, which was a third of its cost. The records share the
     request id and ``message`` of the import, and one ``data.bulk_create`` audit event names
     the model and count.
-
-    ``alongside``, an iterator of unrelated work, is advanced one step per record while the
-    records stream to the database. These records take the server far longer to insert than
-    the client to produce, so an importer hands in the reading of its next batch here and the
-    two run at the same time. The steps must not use the database; the caller finishes any
-    steps left over.
     """
     if not objs:
         return
@@ -143,28 +137,15 @@ def record_bulk_create(objs: list, *, user=None, message: str = "", alongside=No
     }
     names = [*constant, "object_id", "object_repr"]
     head = tuple(constant.values())
-    rows = ((*head, str(obj.pk), str(obj)[:200]) for obj in objs)
-    insert_rows(
-        ChangeRecord,
-        [meta.get_field(n).attname for n in names],
-        rows if alongside is None else _interleave(rows, alongside),
-    )
+    # A list, not a generator: ``str(obj)`` may read related rows, which it may not do while
+    # the rows stream to the database (see ``write_rows``).
+    rows = [(*head, str(obj.pk), str(obj)[:200]) for obj in objs]
+    insert_rows(ChangeRecord, [meta.get_field(n).attname for n in names], rows)
     audit.emit(
         "data.bulk_create",
         user=user,
         details={"model": model._meta.label_lower, "count": len(objs), "message": message},
     )
-
-
-def _interleave(rows, steps):
-    """Yield ``rows``, advancing ``steps`` by one after each row while any are left."""
-    for row in rows:
-        yield row
-        if steps is not None and next(steps, _DONE) is _DONE:
-            steps = None
-
-
-_DONE = object()
 
 
 def history_for(obj):

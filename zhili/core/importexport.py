@@ -67,8 +67,8 @@ class ImportResult:
     def add_error(self, row: int, field_name: str, message: str) -> None:
         """Count an error; the report keeps the ``IMPORT_MAX_ERRORS`` of the lowest rows.
 
-        The importer checks one batch while it writes the one before, so errors do not arrive
-        in row order; ``finish`` sorts them.
+        Errors do not arrive in row order (a batch's cells are converted before its relations
+        are looked up and its rows checked); ``finish`` sorts them.
         """
         self.error_count += 1
         limit = settings.ZHILI["IMPORT_MAX_ERRORS"]
@@ -450,17 +450,8 @@ class Importer:
         self.point = point
         with transaction.atomic():
             reader = self._data_rows(rows, result)
-            batch = _Batch()
-            _exhaust(self._fill(batch, reader, result))
-            while batch.read:
-                # The next batch is read and converted while this one's change records are
-                # written, so the client works while the database server inserts (see
-                # ``record_bulk_create``); whatever is left of it runs afterwards.
-                following = _Batch()
-                filling = self._fill(following, reader, result)
-                self._process(batch.parsed, result, alongside=filling)
-                _exhaust(filling)
-                batch = following
+            while batch := list(itertools.islice(reader, self.batch_size)):
+                self._process(batch, result)
             if result.total == 0:
                 raise ImportFileError(_("The file has no data rows."))
             if not result.ok:
@@ -479,19 +470,6 @@ class Importer:
                 continue
             result.total += 1
             yield rownum, cells
-
-    def _fill(self, batch, reader, result):
-        """Read and convert the next batch of rows into ``batch``, one row per step.
-
-        A generator, so that the caller decides when each step runs (``alongside`` of
-        ``record_bulk_create``). It must not use the database: it may run during a ``COPY``.
-        """
-        for rownum, cells in itertools.islice(reader, self.batch_size):
-            batch.read += 1
-            converted = self._convert(rownum, cells, result)
-            if converted is not None:
-                batch.parsed.append((rownum, converted))
-            yield
 
     def _convert(self, rownum, cells, result):
         values, m2m, ok = {}, {}, True
@@ -601,8 +579,13 @@ class Importer:
             return None
         return obj
 
-    def _process(self, parsed, result, alongside=None):
-        """Resolve, check and insert one batch of converted rows; run ``alongside`` steps meanwhile."""
+    def _process(self, batch, result):
+        """Convert, resolve, check and insert one batch of ``(row number, cells)``."""
+        parsed = []
+        for rownum, cells in batch:
+            converted = self._convert(rownum, cells, result)
+            if converted is not None:
+                parsed.append((rownum, converted))
         objs = []
         for rownum, values, m2m in self._resolve(parsed, result):
             obj = self._build(rownum, values, result)
@@ -621,7 +604,6 @@ class Importer:
             [obj for _rownum, obj, _m2m in created],
             user=self.user,
             message=_("Imported from file"),
-            alongside=alongside,
         )
         result.created += len(created)
 
@@ -662,19 +644,6 @@ class Importer:
                 links[(through, source, target)].extend((obj.pk, pk) for pk in pks)
         for (through, source, target), rows in links.items():
             insert_rows(through, [source, target], rows)
-
-
-@dataclass
-class _Batch:
-    """Rows read for one batch (``read``, blank rows excluded) and those that converted."""
-
-    read: int = 0
-    parsed: list = field(default_factory=list)
-
-
-def _exhaust(steps) -> None:
-    for _step in steps:
-        pass
 
 
 # ---------------------------------------------------------------- export

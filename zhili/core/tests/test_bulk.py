@@ -57,3 +57,24 @@ def test_a_duplicate_in_a_bulk_write_is_an_integrity_error_and_nothing_stays():
     with transaction.atomic():
         bulk_insert(fresh)  # the connection is usable again and the good rows go in
     assert Resident.objects.count() == 4
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL streams rows with COPY")
+def test_a_query_while_rows_stream_is_an_error_not_a_hang():
+    """The rows generator runs while ``COPY`` holds the connection; a query there used to wait forever."""
+    from django.db import transaction
+
+    from zhili.core.bulk import CopyInProgress, insert_rows
+    from zhili.places.models import Grid
+
+    grid = make_grid()
+
+    def rows():
+        yield (grid.division_id, "G-COPY-1", "流式网格")
+        Grid.objects.count()  # a query in the middle of the stream
+        yield (grid.division_id, "G-COPY-2", "流式网格")
+
+    with pytest.raises(CopyInProgress), transaction.atomic():
+        insert_rows(Grid, ["division_id", "code", "name"], rows())
+    assert Grid.objects.count() == 1
