@@ -101,6 +101,19 @@ def _date_preparer(field, conn):
     return prepare
 
 
+def repeated_value(conn, value):
+    """Return ``value`` in the form cheapest to send in every row of one bulk write.
+
+    psycopg formats a ``datetime`` for a text ``COPY`` in Python, about 2 µs a value, three
+    times a resident row (its two time stamps and its change record's). A value that every row
+    repeats is formatted once here instead, as the ISO 8601 text PostgreSQL parses to the same
+    instant. Other values, and other backends, pass unchanged.
+    """
+    if conn.vendor == "postgresql" and isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return value
+
+
 def needs_pre_save(field: models.Field) -> bool:
     """Return True if the field computes its value on save (auto_now, bounding boxes…)."""
     return (
@@ -125,7 +138,7 @@ def bulk_insert(objs: list[models.Model]) -> None:
     stamped, patches = [], []
     for index, (f, prep) in enumerate(zip(fields, value_preparers(fields, conn), strict=True)):
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            stamped.append((index, f.attname, now if prep is None else prep(now)))
+            stamped.append((index, f.attname, repeated_value(conn, now if prep is None else prep(now))))
         elif (computed := needs_pre_save(f)) or prep is not None:
             patches.append((index, f.attname, f if computed else None, prep))
     for obj, pk in zip(objs, reserve_ids(model, len(objs)), strict=True):

@@ -78,3 +78,31 @@ def test_a_query_while_rows_stream_is_an_error_not_a_hang():
     with pytest.raises(CopyInProgress), transaction.atomic():
         insert_rows(Grid, ["division_id", "code", "name"], rows())
     assert Grid.objects.count() == 1
+
+
+def test_time_stamps_and_change_records_store_the_instant_of_the_bulk_write():
+    """On PostgreSQL the stamp shared by every row is sent as ISO 8601 text (``repeated_value``):
+    it must read back as the very instant the instances carry, to the microsecond."""
+    from zhili.core.changes import record_bulk_create
+
+    grid = make_grid()
+    residents = [
+        Resident(name=f"时{i}", id_number=make_id_number(birth="19900101"), grid=grid) for i in range(3)
+    ]
+    for resident in residents:
+        resident.full_clean()
+    bulk_insert(residents)
+    stamp = residents[0].created_at
+    assert stamp.tzinfo is not None and stamp.microsecond  # a real instant, not a rounded one
+    assert all(r.created_at == r.updated_at == stamp for r in residents)
+    stored = set(
+        Resident.objects.filter(pk__in=[r.pk for r in residents]).values_list("created_at", "updated_at")
+    )
+    assert stored == {(stamp, stamp)}
+    record_bulk_create(residents)
+    from zhili.core.changes import history_for
+
+    times = {history_for(r).get().time for r in residents}
+    assert len(times) == 1
+    (recorded,) = times
+    assert recorded.tzinfo is not None and abs((recorded - stamp).total_seconds()) < 60
