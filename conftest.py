@@ -29,3 +29,13 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         database.setdefault("TEST", {})["NAME"] = str(Path(os.environ["ZHILI_DATA"]) / "test.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _background_statistics_end_with_their_test():
+    """A large import on PostgreSQL analyses its table in a thread after commit; let it finish
+    (and give back its connection) before the next test cleans the database."""
+    yield
+    from zhili.core.dbstats import wait_for_statistics
+
+    wait_for_statistics()

@@ -1,9 +1,10 @@
 """Planner statistics are refreshed after bulk changes (zhili/core/dbstats.py)."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from zhili.core.dbstats import refresh_statistics
+from zhili.core import dbstats
+from zhili.core.dbstats import refresh_statistics, refresh_statistics_soon, wait_for_statistics
 from zhili.core.importexport import STATISTICS_AFTER_ROWS, import_file
 from zhili.core.registry import registry
 from zhili.people.models import Tag
@@ -37,6 +38,7 @@ def test_refresh_statistics_gives_the_planner_row_counts():
     assert statistics_rows("people_tag") > 0
 
 
+@pytest.mark.django_db(transaction=True)  # the refresh follows the import's commit
 def test_a_large_import_refreshes_the_statistics_of_its_table(admin_user, tmp_path):
     import io
 
@@ -48,4 +50,27 @@ def test_a_large_import_refreshes_the_statistics_of_its_table(admin_user, tmp_pa
     result = import_file(registry.get(Tag), io.BytesIO(content), "tags.csv", admin_user)
     assert result.ok, result.as_dict()
     assert result.created == STATISTICS_AFTER_ROWS
+    wait_for_statistics()  # on PostgreSQL it runs in a thread of its own, after the answer
     assert statistics_rows("people_tag") > 0
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the background refresh is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_the_background_refresh_runs_after_commit_and_not_before(admin_user):
+    with transaction.atomic():
+        refresh_statistics_soon("people_tag")
+        assert dbstats._worker is None  # nothing runs while the transaction may still roll back
+    worker = dbstats._worker
+    assert worker is not None and worker.name == "zhili-statistics"
+    wait_for_statistics()
+    assert not worker.is_alive()
+    assert statistics_rows("people_tag") > 0
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the background refresh is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_asks_for_no_refresh():
+    with transaction.atomic():
+        refresh_statistics_soon("people_tag")
+        transaction.set_rollback(True)
+    assert dbstats._pending == []
