@@ -44,6 +44,10 @@ class ChangeRecord(models.Model):
         db_constraint=False,
     )
     object_id = models.CharField(_("object id"), max_length=64)
+    # A bulk create is recorded once per run of consecutive primary keys (ADR 0006): the record
+    # covers every object whose key lies in [object_first, object_last].
+    object_first = models.BigIntegerField(_("first object id"), null=True, blank=True)
+    object_last = models.BigIntegerField(_("last object id"), null=True, blank=True)
     object_repr = models.CharField(_("object"), max_length=200)
     prechange_data = models.JSONField(_("before"), null=True, blank=True)
     postchange_data = models.JSONField(_("after"), null=True, blank=True)
@@ -53,7 +57,16 @@ class ChangeRecord(models.Model):
         verbose_name = _("change record")
         verbose_name_plural = _("change records")
         ordering = ["-time", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id"]), models.Index(fields=["request_id"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id"]),
+            models.Index(fields=["request_id"]),
+            # Only range records (bulk creates) are in it: a handful per import.
+            models.Index(
+                fields=["content_type", "object_last"],
+                condition=models.Q(object_last__isnull=False),
+                name="core_change_object_range",
+            ),
+        ]
         default_permissions = ("view",)
 
     def __str__(self):
