@@ -9,6 +9,7 @@ default, docs/adr/0002); the USCC validator is our own.
 """
 
 import datetime
+import functools
 import operator
 import re
 import time
@@ -64,7 +65,11 @@ def parse_resident_id(value: str) -> tuple[datetime.date, str]:
     return _parse_normalized(normalize_resident_id(value))
 
 
+@functools.lru_cache(maxsize=8192)
 def _parse_normalized(number: str) -> tuple[datetime.date, str]:
+    # Memoised for one import batch: the field validator parses each number, then
+    # ``Resident.clean`` parses it again to derive birth date and sex. The memo holds more
+    # numbers than a batch has rows (ZHILI["IMPORT_BATCH_SIZE"]), or every second parse misses.
     birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     return birth, ("M" if int(number[16]) % 2 else "F")
 
