@@ -718,7 +718,10 @@ def export_rows(entry, queryset, user):
         yield [export_value(obj, f, unmask) for f in fields]
 
 
-def export_value(obj, field_obj, unmask: bool):
+def export_value(obj, field_obj, unmask: bool, timespec: str = "auto"):
+    """The cell of ``obj``'s ``field_obj`` in an export: relations by natural key, choices by
+    label, date-times in local time as ISO 8601 (``timespec`` as for ``datetime.isoformat``),
+    sensitive values masked unless ``unmask``."""
     if field_obj.many_to_many:
         key = natural_key_of(field_obj.related_model)
         return "、".join(str(getattr(o, key)) for o in getattr(obj, field_obj.name).all())
@@ -730,7 +733,7 @@ def export_value(obj, field_obj, unmask: bool):
     if field_obj.choices:
         return str(getattr(obj, f"get_{field_obj.name}_display")())
     if isinstance(field_obj, models.DateTimeField):
-        return timezone.localtime(value).isoformat()
+        return timezone.localtime(value).isoformat(timespec=timespec)
     if is_sensitive(field_obj) and not unmask:
         return mask_value(field_obj, value)
     if isinstance(value, bool):

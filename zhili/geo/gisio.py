@@ -138,7 +138,12 @@ def _geometry_field(entry) -> GeometryField:
 
 
 def export_table(entry, queryset, user):
-    """Return (field names, columns of values, geometries) of the rows, masked as the exports are."""
+    """Return (field names, columns of values, geometries) of the rows, masked as the exports are.
+
+    Date-times are cut to milliseconds, GDAL's precision for date-time fields: the GeoJSON
+    driver recognises them and would round e.g. ``56.9997`` s up to 1,000 ms, which readers
+    built on GDAL (pyogrio among them) then fail to read.
+    """
     geometry_field = _geometry_field(entry)
     fields = [f for f in export_columns(entry) if f.name != geometry_field.name]
     unmask = can_unmask(user, entry.model)
@@ -151,7 +156,7 @@ def export_table(entry, queryset, user):
     geoms = []
     for obj in queryset.order_by("pk").iterator(chunk_size=2000):
         for i, f in enumerate(fields):
-            columns[i].append(export_value(obj, f, unmask))
+            columns[i].append(export_value(obj, f, unmask, timespec="milliseconds"))
         geoms.append(getattr(obj, geometry_field.name))
     return [f.name if not f.primary_key else "id" for f in fields], columns, np.array(geoms, dtype=object)
 

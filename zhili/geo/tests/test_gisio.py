@@ -57,6 +57,22 @@ def test_export_then_reimport_round_trips(client, town, fmt, tmp_path):
         assert b.name == names[b.code]
 
 
+def test_date_times_are_exported_at_millisecond_precision_that_gdal_reads_back(client, town, tmp_path):
+    """GDAL keeps milliseconds: 56.9997 s, rounded, became 1,000 ms and pyogrio failed on it."""
+    import datetime
+
+    instant = datetime.datetime(2026, 11, 24, 4, 0, 56, 999700, tzinfo=datetime.UTC)
+    Building.objects.update(updated_at=instant)
+    client = _client(client, town)
+    for fmt in GIS_FORMATS:
+        body = _export(client, fmt).content
+        path = tmp_path / f"out{gisio.FORMATS[fmt][1]}"
+        path.write_bytes(body)
+        meta, _f, _geoms, fields = pyogrio.raw.read(f"/vsizip/{path}" if fmt == "shp" else str(path))
+        column = fields[list(meta["fields"]).index("updated_at")]
+        assert {str(value)[:23] for value in column} == {"2026-11-24T12:00:56.999"}, fmt
+
+
 def test_dxf_and_tables_export(client, town, tmp_path):
     client = _client(client, town)
     dxf = _export(client, "dxf").content
