@@ -30,6 +30,11 @@ PLAIN_TYPES = (
 )
 
 
+#: Rows ``bulk_insert`` prepares at a time: large enough that a column is encrypted in one
+#: call, small enough that PostgreSQL is already inserting while the next chunk is prepared.
+BULK_CHUNK = 500
+
+
 def reserve_ids(model, count: int) -> list[int]:
     """Return ``count`` new primary keys for ``model`` (call inside the inserting transaction)."""
     if count == 0:
@@ -76,19 +81,32 @@ def _is_plain(field: models.Field) -> bool:
     return False
 
 
-def value_preparers(fields: list[models.Field], conn) -> list:
-    """Return, per field, a function turning a Python value into its database value."""
+def column_preparers(fields: list[models.Field], conn) -> list:
+    """Return, per field, None when its Python value is its database value, or else a function
+    from a list of Python values to the list of their database values.
+
+    A field may offer ``bulk_column_preparer(conn)`` to prepare a whole column at once (the
+    encrypted fields do: one SM4 call per column of a chunk); other fields are prepared value by
+    value, as ``get_db_prep_save`` would.
+    """
     preparers = []
     for field in fields:
         if _is_plain(field):
             preparers.append(None)
-        elif hasattr(field, "bulk_preparer"):
-            preparers.append(field.bulk_preparer(conn))
+        elif hasattr(field, "bulk_column_preparer"):
+            preparers.append(field.bulk_column_preparer(conn))
         elif type(field) is django_fields.DateField:
-            preparers.append(_date_preparer(field, conn))
+            preparers.append(_each(_date_preparer(field, conn)))
         else:
-            preparers.append(lambda value, f=field: f.get_db_prep_save(value, conn))
+            preparers.append(_each(lambda value, f=field: f.get_db_prep_save(value, conn)))
     return preparers
+
+
+def _each(prepare):
+    def prepare_column(values: list) -> list:
+        return list(map(prepare, values))
+
+    return prepare_column
 
 
 def _date_preparer(field, conn):
@@ -132,36 +150,49 @@ def bulk_insert(objs: list[models.Model]) -> None:
     fields = [f for f in model._meta.concrete_fields if not f.generated]
     now = timezone.now()
     # Plain values are read in one C call per row (itemgetter); only the few fields that are
-    # stamped, computed on save or converted (dates, encrypted text) are then patched in.
+    # stamped, computed on save or converted (dates, encrypted text) are then patched in, the
+    # converted ones a column of a chunk at a time.
     attnames = [f.attname for f in fields]
     read_row = operator.itemgetter(*attnames) if len(attnames) > 1 else lambda data: (data[attnames[0]],)
-    stamped, patches = [], []
-    for index, (f, prep) in enumerate(zip(fields, value_preparers(fields, conn), strict=True)):
+    stamped, computed, converted = [], [], []
+    for index, (f, prepare) in enumerate(zip(fields, column_preparers(fields, conn), strict=True)):
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            stamped.append((index, f.attname, repeated_value(conn, now if prep is None else prep(now))))
-        elif (computed := needs_pre_save(f)) or prep is not None:
-            patches.append((index, f.attname, f if computed else None, prep))
+            stamped.append(
+                (index, f.attname, repeated_value(conn, now if prepare is None else prepare([now])[0]))
+            )
+            continue
+        if needs_pre_save(f):
+            computed.append((index, f))
+        if prepare is not None:
+            converted.append((index, prepare))
     for obj, pk in zip(objs, reserve_ids(model, len(objs)), strict=True):
         obj.pk = pk
     alias = conn.alias
 
     def rows():
-        for obj in objs:
-            data = obj.__dict__
-            for _index, attname, _value in stamped:
-                data[attname] = now
-            row = list(read_row(data))
-            for index, _attname, value in stamped:
-                row[index] = value
-            for index, _attname, pre_save_field, prep in patches:
-                value = pre_save_field.pre_save(obj, True) if pre_save_field is not None else row[index]
-                row[index] = value if prep is None else prep(value)
-            yield row
-            state = obj._state
-            state.adding = False
-            state.db = alias
+        for start in range(0, len(objs), BULK_CHUNK):
+            chunk = objs[start : start + BULK_CHUNK]
+            table = []
+            for obj in chunk:
+                data = obj.__dict__
+                for _index, attname, _value in stamped:
+                    data[attname] = now
+                row = list(read_row(data))
+                for index, _attname, value in stamped:
+                    row[index] = value
+                for index, field in computed:
+                    row[index] = field.pre_save(obj, True)
+                table.append(row)
+            for index, prepare in converted:
+                for row, value in zip(table, prepare([row[index] for row in table]), strict=True):
+                    row[index] = value
+            yield from table
+            for obj in chunk:
+                state = obj._state
+                state.adding = False
+                state.db = alias
 
-    # A generator, so that on PostgreSQL each row is prepared (encrypted…) while the server is
+    # A generator, so that on PostgreSQL each chunk is prepared (encrypted…) while the server is
     # still inserting the rows sent before it: client and server work at the same time.
     write_rows(conn, model, fields, rows())
 

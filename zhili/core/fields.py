@@ -64,16 +64,24 @@ class SensitiveCharField(models.CharField):
 
         return crypto.decrypt(value)
 
-    def bulk_preparer(self, connection):
-        """Return what ``get_db_prep_save`` does, short-cut for plain text (bulk inserts)."""
+    def bulk_column_preparer(self, connection):
+        """Return what ``get_db_prep_save`` does to a list of values, encrypting the plain text
+        among them in one batch (bulk inserts, ``zhili.core.bulk.column_preparers``)."""
         from zhili.core import crypto
 
-        encrypt = crypto.bulk_encryptor()
+        encryptor = crypto.bulk_encryptor()
+        prefix = crypto.PREFIX
 
-        def prepare(value):
-            if type(value) is str and value and not value.startswith(crypto.PREFIX):
-                return encrypt(value)
-            return self.get_db_prep_save(value, connection)
+        def is_plain_text(value) -> bool:
+            return type(value) is str and not value.startswith(prefix)
+
+        def prepare(values: list) -> list:
+            if all(map(is_plain_text, values)):
+                return encryptor.many(values)
+            return [
+                encryptor(value) if is_plain_text(value) else self.get_db_prep_save(value, connection)
+                for value in values
+            ]
 
         return prepare
 

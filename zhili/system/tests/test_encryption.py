@@ -98,6 +98,22 @@ def test_bulk_encryption_stores_what_single_encryption_stores(key_file, settings
     assert tokens[0].startswith("$s" if cipher == "sm4" else "$a")
     assert [crypto.decrypt(token) for token in tokens] == values
     assert bulk("") == ""
+    # In batches (SM4: one key stream for the lot), with empty, repeated, multi-block and
+    # block-sized values, and across the memo's limit: the same tokens as one at a time.
+    batch = [
+        "",
+        "a",
+        "x" * 16,
+        "y" * 17,
+        "清溪镇桃源村1组3号" * 5,
+        *values,
+        *(f"1380000{i:04d}" for i in range(300)),
+    ]
+    fresh = crypto.bulk_encryptor()
+    fresh.MEMO_SIZE = 100
+    assert fresh.many(batch) == [crypto.encrypt(value) for value in batch]
+    assert fresh.many(batch[:50]) == [crypto.encrypt(value) for value in batch[:50]]
+    assert fresh.many([]) == [] and fresh.many(["", ""]) == ["", ""]
 
 
 @pytest.mark.django_db
