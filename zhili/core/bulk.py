@@ -132,10 +132,20 @@ def repeated_value(conn, value):
     return value
 
 
+#: ``pre_save`` methods that return the attribute unchanged unless the field is ``auto_now`` or
+#: ``auto_now_add`` (Django's date and time fields), which ``needs_pre_save`` checks itself.
+_PLAIN_PRE_SAVES = (
+    models.Field.pre_save,
+    models.DateField.pre_save,
+    models.DateTimeField.pre_save,
+    models.TimeField.pre_save,
+)
+
+
 def needs_pre_save(field: models.Field) -> bool:
     """Return True if the field computes its value on save (auto_now, bounding boxes…)."""
     return (
-        type(field).pre_save is not models.Field.pre_save
+        type(field).pre_save not in _PLAIN_PRE_SAVES
         or getattr(field, "auto_now", False)
         or getattr(field, "auto_now_add", False)
     )

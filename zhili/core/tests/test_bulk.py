@@ -106,3 +106,20 @@ def test_time_stamps_and_change_records_store_the_instant_of_the_bulk_write():
     assert len(times) == 1
     (recorded,) = times
     assert recorded.tzinfo is not None and abs((recorded - stamp).total_seconds()) < 60
+
+
+def test_only_fields_that_compute_their_value_are_given_pre_save():
+    """A plain date is read as it is; time stamps and computed boxes still go through pre_save."""
+    from django.db import models
+
+    from zhili.core.bulk import needs_pre_save
+    from zhili.places.models import Building
+
+    assert not needs_pre_save(Resident._meta.get_field("birth_date"))
+    assert not needs_pre_save(Resident._meta.get_field("name"))
+    assert needs_pre_save(Resident._meta.get_field("created_at"))
+    assert needs_pre_save(Resident._meta.get_field("updated_at"))
+    assert needs_pre_save(models.DateField(auto_now_add=True))
+    assert needs_pre_save(models.TimeField(auto_now=True))
+    boxes = [f for f in Building._meta.concrete_fields if type(f).__name__ == "BBoxField"]
+    assert boxes and all(needs_pre_save(f) for f in boxes)
