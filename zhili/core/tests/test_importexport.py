@@ -191,6 +191,37 @@ def test_errors_are_reported_in_row_order_and_the_limit_keeps_the_first_rows(adm
     assert Resident.objects.count() == 0
 
 
+def test_cells_of_several_columns_and_rows_are_each_reported_in_row_then_column_order(admin_user):
+    """Cells are converted a column at a time; the report still lists every failing cell, by row
+    and, within a row, in the file's column order, with the coordinate error last."""
+    from zhili.orgs.models import BusinessUnit
+    from zhili.orgs.tests.factories import make_uscc
+
+    text = (
+        "name,uscc,unit_type,status,longitude,latitude\n"
+        f"好店,{make_uscc('92')},individual,operating,119.93,30.23\n"
+        f"坏码,91330106MA0000000X,no-such-type,operating,119.93,north\n"
+        f"坏类,{make_uscc('92')},no-such-type,operating,119.93,30.23\n"
+        f"{'长' * 300},{make_uscc('92')},individual,operating,,\n"
+        f"好店2,{make_uscc('92')},individual,operating,119.94,30.24\n"
+    )
+    file = upload(text)
+    with translation.override("en"):
+        result = import_file(registry.get(BusinessUnit), file, file.name, admin_user)
+    assert not result.ok
+    fields = [(e.row, e.field) for e in result.errors]
+    assert fields == [
+        (3, "unified social credit code"),
+        (3, "unit type"),
+        (3, "Longitude/Latitude"),
+        (4, "unit type"),
+        (5, "name"),
+        (5, "Longitude/Latitude"),
+    ], result.errors
+    assert result.error_count == 6
+    assert BusinessUnit.objects.count() == 0
+
+
 def test_a_file_error_in_a_later_batch_saves_nothing(admin_user, settings):
     """Row 10 is read while rows 5-7 are written (a field past the CSV module's size limit)."""
     small_batches(settings, batch_size=3)
