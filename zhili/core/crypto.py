@@ -155,19 +155,15 @@ class _Sm4Siv:
         outer.update(inner.digest())
         return outer.digest()
 
-    def ctr(self, iv: bytes, data: bytes) -> bytes:
+    def _ecb(self):
+        """This thread's SM4-ECB context: CTR's key stream is ECB over the counter blocks."""
         ecb = getattr(self._local, "ecb", None)
         if ecb is None:
             ecb = self._local.ecb = Cipher(algorithms.SM4(self.enc), modes.ECB()).encryptor()
-        count = (len(data) + 15) // 16
-        if count <= 1:
-            blocks = iv  # the first counter block is the IV itself
-        elif count == 2:
-            blocks = iv + ((int.from_bytes(iv, "big") + 1) & _MASK128).to_bytes(16, "big")
-        else:
-            counter = int.from_bytes(iv, "big")
-            blocks = iv + b"".join(((counter + i) & _MASK128).to_bytes(16, "big") for i in range(1, count))
-        stream = ecb.update(blocks)[: len(data)]
+        return ecb
+
+    def ctr(self, iv: bytes, data: bytes) -> bytes:
+        stream = self._ecb().update(_counter_blocks(iv, (len(data) + 15) >> 4))[: len(data)]
         return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(data), "big")
 
     def seal_many(self, datas: list[bytes]) -> list[bytes]:
@@ -183,24 +179,28 @@ class _Sm4Siv:
         blocks, padded = [], []
         for siv, data in zip(sivs, datas, strict=True):
             count = (len(data) + 15) >> 4
-            blocks.append(siv)
-            if count > 1:
-                counter = int.from_bytes(siv, "big")
-                blocks.extend(((counter + i) & _MASK128).to_bytes(16, "big") for i in range(1, count))
+            blocks.append(_counter_blocks(siv, count))
             padded.append(data.ljust(count << 4, b"\0"))
         plain = b"".join(padded)
         if not plain:
             return sivs
-        ecb = getattr(self._local, "ecb", None)
-        if ecb is None:
-            ecb = self._local.ecb = Cipher(algorithms.SM4(self.enc), modes.ECB()).encryptor()
-        stream = ecb.update(b"".join(blocks))
+        stream = self._ecb().update(b"".join(blocks))
         sealed = (int.from_bytes(plain, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(plain), "big")
         out, offset = [], 0
         for siv, data in zip(sivs, datas, strict=True):
             out.append(siv + sealed[offset : offset + len(data)])
             offset += ((len(data) + 15) >> 4) << 4
         return out
+
+
+def _counter_blocks(iv: bytes, count: int) -> bytes:
+    """The CTR counter blocks of a value of ``count`` blocks: the IV, then IV + 1, … (mod 2^128)."""
+    if count <= 1:
+        return iv
+    counter = int.from_bytes(iv, "big")
+    if count == 2:
+        return iv + ((counter + 1) & _MASK128).to_bytes(16, "big")
+    return iv + b"".join(((counter + i) & _MASK128).to_bytes(16, "big") for i in range(1, count))
 
 
 _MASK128 = (1 << 128) - 1
@@ -249,22 +249,12 @@ class BulkEncryptor:
 
     def __init__(self):
         ring = keyring()
-        self.head, self._seal, self._seal_many = _sealer(ring.current, ring.cipher)
+        self.head, _seal, self._seal_many = _sealer(ring.current, ring.cipher)
         self._done: dict[str, str] = {}
 
-    def _remember(self, plaintext: str, token: str) -> str:
-        if len(self._done) >= self.MEMO_SIZE:
-            self._done.clear()
-        self._done[plaintext] = token
-        return token
-
     def __call__(self, plaintext: str) -> str:
-        token = self._done.get(plaintext)
-        if token is None:
-            token = self._remember(
-                plaintext, self.head + _b64(self._seal(plaintext.encode())) if plaintext else ""
-            )
-        return token
+        """One value (a convenience: bulk writes call ``many``, which is the fast path)."""
+        return self.many([plaintext])[0]
 
     def many(self, plaintexts: list[str]) -> list[str]:
         done = self._done

@@ -78,8 +78,9 @@ class SensitiveCharField(models.CharField):
         def prepare(values: list) -> list:
             if all(map(is_plain_text, values)):
                 return encryptor.many(values)
+            tokens = iter(encryptor.many([value for value in values if is_plain_text(value)]))
             return [
-                encryptor(value) if is_plain_text(value) else self.get_db_prep_save(value, connection)
+                next(tokens) if is_plain_text(value) else self.get_db_prep_save(value, connection)
                 for value in values
             ]
 

@@ -114,6 +114,15 @@ def test_bulk_encryption_stores_what_single_encryption_stores(key_file, settings
     assert fresh.many(batch) == [crypto.encrypt(value) for value in batch]
     assert fresh.many(batch[:50]) == [crypto.encrypt(value) for value in batch[:50]]
     assert fresh.many([]) == [] and fresh.many(["", ""]) == ["", ""]
+    # A bulk column with values that are not plain text (None, a stored token) among plain ones.
+    from django.db import connection
+
+    from zhili.people.models import Resident
+
+    field = Resident._meta.get_field("phone")
+    column = ["13812345678", None, crypto.encrypt("13900000000"), "", "清溪镇"]
+    prepare = field.bulk_column_preparer(connection)
+    assert prepare(column) == [field.get_db_prep_save(value, connection) for value in column]
 
 
 @pytest.mark.django_db
