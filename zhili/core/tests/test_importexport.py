@@ -192,8 +192,8 @@ def test_errors_are_reported_in_row_order_and_the_limit_keeps_the_first_rows(adm
 
 
 def test_cells_of_several_columns_and_rows_are_each_reported_in_row_then_column_order(admin_user):
-    """Cells are converted a column at a time; the report still lists every failing cell, by row
-    and, within a row, in the file's column order, with the coordinate error last."""
+    """The report lists every failing cell, by row and, within a row, in the file's column order,
+    with the coordinate error last (whatever order the importer converts cells in)."""
     from zhili.orgs.models import BusinessUnit
     from zhili.orgs.tests.factories import make_uscc
 
